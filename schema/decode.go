@@ -90,7 +90,8 @@ func decode(v cue.Value) (*Spec, error) {
 }
 
 func meta(kind Kind, name string, rv cue.Value) (Meta, error) {
-	m := Meta{Addr: Addr{Kind: kind, Name: name}, Pos: userPos(rv), Fields: positions(rv)}
+	m := Meta{Addr: Addr{Kind: kind, Name: name}, Pos: userPos(rv)}
+	m.Fields, m.Classes = fieldInfo(rv)
 	var err error
 	m.Spec, m.Hash, err = canonical(rv)
 	return m, err

@@ -193,14 +193,21 @@ func canonical(v cue.Value) ([]byte, string, error) {
 	return out, hex.EncodeToString(sum[:]), nil
 }
 
-// positions records where every field below v was written by the user,
-// keyed by its path relative to v ("fields.amount.type", "entities[0]").
-func positions(v cue.Value) map[string]token.Pos {
-	out := map[string]token.Pos{}
+// fieldInfo records, for every field below v, where the user wrote it and
+// the class the schema gives it, keyed by its path relative to v
+// ("fields.amount.type", "entities[0]").
+func fieldInfo(v cue.Value) (map[string]token.Pos, map[string]string) {
+	pos := map[string]token.Pos{}
+	classes := map[string]string{}
 	var walk func(prefix string, v cue.Value)
 	walk = func(prefix string, v cue.Value) {
-		if p := userPos(v); p.IsValid() && prefix != "" {
-			out[prefix] = p
+		if prefix != "" {
+			if p := userPos(v); p.IsValid() {
+				pos[prefix] = p
+			}
+			if a := v.Attribute("sluice"); a.Err() == nil {
+				classes[prefix] = a.Contents()
+			}
 		}
 		switch v.IncompleteKind() {
 		case cue.StructKind:
@@ -222,7 +229,7 @@ func positions(v cue.Value) map[string]token.Pos {
 		}
 	}
 	walk("", v)
-	return out
+	return pos, classes
 }
 
 // userPos is the position of v in a user's file, skipping the schema's.

@@ -4,6 +4,7 @@
 package schema
 
 import (
+	"strings"
 	"time"
 
 	"cuelang.org/go/cue/token"
@@ -27,6 +28,35 @@ const (
 // Kinds lists every kind in dependency order.
 var Kinds = []Kind{KindSource, KindEntity, KindFeature, KindExperiment, KindModel, KindEndpoint, KindDrift}
 
+// Field classes: what changing a field costs.
+const (
+	// ClassIdentity fields name what a resource is; changing one replaces it.
+	ClassIdentity = "identity"
+	// ClassBehaviour fields change what a resource computes.
+	ClassBehaviour = "behaviour"
+	// ClassMetadata fields describe a resource; changing them recomputes nothing.
+	ClassMetadata = "metadata"
+)
+
+// ClassOf returns the class of the field at path, inherited from the nearest
+// enclosing field that has one ("tags.team" is metadata because "tags" is).
+func ClassOf(classes map[string]string, path string) string {
+	for p := path; p != ""; p = parent(p) {
+		if c, ok := classes[p]; ok {
+			return c
+		}
+	}
+	return ClassBehaviour
+}
+
+func parent(p string) string {
+	i := strings.LastIndexAny(p, ".[")
+	if i < 0 {
+		return ""
+	}
+	return p[:i]
+}
+
 // Addr is a resource's address, "kind.name", as plans and status print it.
 type Addr struct {
 	Kind Kind
@@ -43,6 +73,9 @@ type Meta struct {
 	// Fields maps a field path inside the resource ("fields.amount.type",
 	// "entities[0]") to where its value was written.
 	Fields map[string]token.Pos `json:"-"`
+	// Classes maps a field path to the class the schema gives it:
+	// ClassIdentity or ClassMetadata. Fields not listed are behaviour.
+	Classes map[string]string `json:"-"`
 	// Spec is the resource's complete value after defaults, as canonical JSON
 	// (sorted keys, no insignificant space): what the state store records and
 	// what diffs compare.

@@ -26,7 +26,8 @@ var engineMigrations = []string{
 		hash TEXT NOT NULL,
 		revision_id INTEGER NOT NULL REFERENCES revisions(id),
 		applied_at TEXT NOT NULL,
-		outputs TEXT NOT NULL DEFAULT '{}',
+		classes TEXT NOT NULL DEFAULT '{}', -- field path -> identity|metadata, for diffs of removed fields
+		outputs TEXT NOT NULL DEFAULT '{}', -- what the runtime reported, e.g. a source's fingerprint
 		PRIMARY KEY (kind, name)
 	) WITHOUT ROWID;
 	CREATE TABLE conditions (
