@@ -14,7 +14,9 @@ import (
 	"time"
 
 	git "github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/storage/filesystem"
 )
 
 // Options say which repository, revision and sub-path to read.
@@ -158,12 +160,25 @@ func Open(ctx context.Context, opts Options) (*Revision, error) {
 	return r, nil
 }
 
+// largeObject is the blob size above which go-git streams an object from
+// disk instead of first copying it into a growing buffer: reading a 100 MB
+// blob then allocates about 100 MB, not 700.
+const largeObject = 1 << 20
+
 func openRepo(dir string, worktree bool) (*git.Repository, error) {
-	if worktree {
-		// EnableDotGitCommonDir reads linked work trees (git worktree add).
-		return git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{EnableDotGitCommonDir: true})
+	// EnableDotGitCommonDir reads linked work trees (git worktree add).
+	repo, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{EnableDotGitCommonDir: worktree})
+	if err != nil {
+		return nil, err
 	}
-	return git.PlainOpen(dir)
+	// PlainOpen found the git directory (.git, a .git file, a common
+	// dir); reopen that storage with the streaming threshold set.
+	s, ok := repo.Storer.(*filesystem.Storage)
+	if !ok {
+		return repo, nil
+	}
+	opts := filesystem.Options{LargeObjectThreshold: largeObject}
+	return git.Open(filesystem.NewStorageWithOptions(s.Filesystem(), cache.NewObjectLRUDefault(), opts), nil)
 }
 
 func describe(c *object.Commit) *Revision {

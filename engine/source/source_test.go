@@ -339,3 +339,16 @@ func TestOpenLeavesWorkTreeUntouched(t *testing.T) {
 		t.Errorf("git status changed:\n%s\nwant\n%s", got, status)
 	}
 }
+
+func TestOpenReadsLinkedWorktree(t *testing.T) {
+	h := newHistory(t)
+	wt := filepath.Join(t.TempDir(), "wt")
+	h.repo.Git("worktree", "add", "-q", wt, "feature")
+	rev := open(t, source.Options{Repo: wt})
+	if rev.Commit != h.feature || rev.Ref != "refs/heads/feature" || rev.Repo != wt {
+		t.Errorf("commit, ref, repo = %s, %s, %s; want %s, refs/heads/feature, %s", rev.Commit, rev.Ref, rev.Repo, h.feature, wt)
+	}
+	if rev := open(t, source.Options{Repo: wt, Rev: "v1"}); rev.Commit != h.first {
+		t.Errorf("v1 from the linked worktree: %s, want %s", rev.Commit, h.first)
+	}
+}
