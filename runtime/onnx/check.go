@@ -24,7 +24,7 @@ func (m *Model) check() error {
 		errs = append(errs, errors.New("no opset imported for the standard domain \"\""))
 	}
 	errs = append(errs, m.Graph.check(imported)...)
-	return errors.Join(errs...)
+	return within("onnx model", errors.Join(errs...))
 }
 
 func (g *Graph) check(imported map[string]bool) []error {
@@ -133,4 +133,20 @@ func (v ValueInfo) check() error {
 		}
 	}
 	return nil
+}
+
+// within prefixes every error err joins with where, so that each problem
+// reported on its own line says what it belongs to.
+func within(where string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if joined, ok := err.(interface{ Unwrap() []error }); ok {
+		var errs []error
+		for _, e := range joined.Unwrap() {
+			errs = append(errs, within(where, e))
+		}
+		return errors.Join(errs...)
+	}
+	return fmt.Errorf("%s: %w", where, err)
 }

@@ -12,7 +12,7 @@ import (
 func (m *Model) WriteFile(path string) error {
 	data, err := m.Marshal()
 	if err != nil {
-		return fmt.Errorf("write model %s: %w", path, err)
+		return within("write model "+path, err)
 	}
 	if err := writeDurably(path, data); err != nil {
 		return fmt.Errorf("write model %s: %w", path, err)

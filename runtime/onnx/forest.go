@@ -43,19 +43,20 @@ func ForestClassifier(f Features, trees []Tree, classes []int64) (*Model, error)
 		classes, err = checkClasses(classes, c)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("forest classifier: %w", err)
+		return nil, within("forest classifier", err)
 	}
 	b := newBuilder("forest_classifier", OutputLabel, OutputProbabilities)
 	x, err := f.build(b)
 	if err != nil {
-		return nil, fmt.Errorf("forest classifier: %w", err)
+		return nil, within("forest classifier", err)
 	}
 	// TreeEnsembleClassifier sums the votes, so each leaf votes its class
 	// probabilities divided by the number of trees. Every leaf votes for
-	// every class, zeros included: ONNX Runtime treats a two-class ensemble
-	// that votes for one class only as a margin model and rewrites its
-	// scores. Its own label output, which for two classes is "class 1 if
-	// the score is positive", is left unused; predict takes the argmax.
+	// every class, zeros included: given votes for class 1 only, ONNX
+	// Runtime 1.30 reports 0 as the probability of class 0. With two
+	// classes its own label output is class 1 whenever class 1 scores
+	// above 0, even at 0.2, so it is left unused and predict takes the
+	// argmax of the probabilities instead.
 	a := flatten(trees, float32(len(trees)))
 	attrs := append(a.nodes(),
 		IntsAttr("class_treeids", a.leafTree), IntsAttr("class_nodeids", a.leafNode),
@@ -73,12 +74,12 @@ func ForestClassifier(f Features, trees []Tree, classes []int64) (*Model, error)
 func ForestRegressor(f Features, trees []Tree) (*Model, error) {
 	k := leafWidth(trees)
 	if err := errors.Join(f.check(), checkTrees(trees, f.Width(), k)); err != nil {
-		return nil, fmt.Errorf("forest regressor: %w", err)
+		return nil, within("forest regressor", err)
 	}
 	b := newBuilder("forest_regressor", OutputVariable)
 	x, err := f.build(b)
 	if err != nil {
-		return nil, fmt.Errorf("forest regressor: %w", err)
+		return nil, within("forest regressor", err)
 	}
 	a := flatten(trees, 1)
 	attrs := append(a.nodes(),
@@ -119,9 +120,11 @@ func checkTrees(trees []Tree, width, k int) error {
 			continue
 		}
 		parents := make([]int, len(t.Nodes))
+		broken := false
 		for i, n := range t.Nodes {
 			if err := n.check(i, len(t.Nodes), width, k); err != nil {
 				errs = append(errs, fmt.Errorf("tree %d: node %d: %w", ti, i, err))
+				broken = true
 				continue
 			}
 			if !n.Leaf {
@@ -129,7 +132,8 @@ func checkTrees(trees []Tree, width, k int) error {
 				parents[n.False]++
 			}
 		}
-		for i := 1; i < len(parents); i++ {
+		// A broken branch leaves its children orphaned; say it once.
+		for i := 1; i < len(parents) && !broken; i++ {
 			if parents[i] != 1 {
 				errs = append(errs, fmt.Errorf("tree %d: node %d has %d parents, want 1", ti, i, parents[i]))
 			}

@@ -66,7 +66,7 @@ func (l Layer) constants(b *builder, prefix string) (w, bias string) {
 func LinearRegression(f Features, l Layer) (*Model, error) {
 	b := newBuilder("linear_regression", OutputVariable)
 	if _, err := linear(b, f, l, OutputVariable); err != nil {
-		return nil, fmt.Errorf("linear regression: %w", err)
+		return nil, within("linear regression", err)
 	}
 	b.output(TensorInfo(OutputVariable, Float, Batch, Fixed(l.Out)))
 	return b.model("linear regression"), nil
@@ -83,7 +83,7 @@ func LogisticRegression(f Features, l Layer, classes []int64) (*Model, error) {
 		classes, err = checkClasses(classes, classCount(l.Out))
 	}
 	if err != nil {
-		return nil, fmt.Errorf("logistic regression: %w", err)
+		return nil, within("logistic regression", err)
 	}
 	classify(b, logits, l.Out, classes)
 	return b.model("logistic regression"), nil
@@ -109,7 +109,7 @@ func linear(b *builder, f Features, l Layer, out string) (string, error) {
 func MLPRegressor(f Features, layers []Layer) (*Model, error) {
 	b := newBuilder("mlp_regressor", OutputVariable)
 	if _, err := mlp(b, f, layers, OutputVariable); err != nil {
-		return nil, fmt.Errorf("mlp regressor: %w", err)
+		return nil, within("mlp regressor", err)
 	}
 	b.output(TensorInfo(OutputVariable, Float, Batch, Fixed(layers[len(layers)-1].Out)))
 	return b.model("multi-layer perceptron regressor"), nil
@@ -126,7 +126,7 @@ func MLPClassifier(f Features, layers []Layer, classes []int64) (*Model, error) 
 		classes, err = checkClasses(classes, classCount(layers[len(layers)-1].Out))
 	}
 	if err != nil {
-		return nil, fmt.Errorf("mlp classifier: %w", err)
+		return nil, within("mlp classifier", err)
 	}
 	classify(b, logits, layers[len(layers)-1].Out, classes)
 	return b.model("multi-layer perceptron classifier"), nil
