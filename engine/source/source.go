@@ -23,8 +23,10 @@ import (
 type Options struct {
 	// Repo is a directory inside a repository's work tree (the repository
 	// is found by looking for .git upward), a path to a bare repository
-	// (read in place), or a remote URL: https://, http://, ssh://,
-	// git@host:path or file://.
+	// (read in place, nothing cached), or a remote URL: https://, http://,
+	// ssh://, git@host:path or file://. Credentials in an http(s) URL are
+	// used but never shown or written to the cache; ssh uses the agent.
+	// file:// URLs are fetched by running git-upload-pack, as git does.
 	Repo string
 	// Rev is a branch, tag, full or short commit hash, or any revision
 	// go-git resolves ("HEAD~1", "origin/main"). Empty means HEAD: the

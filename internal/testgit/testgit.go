@@ -29,7 +29,8 @@ const (
 	AuthorEmail = "test@sluice.invalid"
 )
 
-// Repo is a git repository in a temporary directory.
+// Repo is a git repository in a temporary directory. It is not safe for
+// concurrent use.
 type Repo struct {
 	t       testing.TB
 	dir     string
