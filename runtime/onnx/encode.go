@@ -91,12 +91,13 @@ func (m *Model) Marshal() ([]byte, error) {
 	if opsets == nil {
 		opsets = DefaultOpsets
 	}
-	var b []byte
+	graph := encodeGraph(&m.Graph)
+	b := make([]byte, 0, len(graph)+1024)
 	b = appendInt(b, modelIRVersion, ir)
 	b = appendString(b, modelProducerName, m.ProducerName)
 	b = appendString(b, modelProducerVersion, m.ProducerVersion)
 	b = appendString(b, modelDocString, m.DocString)
-	b = appendMessage(b, modelGraph, encodeGraph(&m.Graph))
+	b = appendMessage(b, modelGraph, graph)
 	for _, o := range opsets {
 		var ob []byte
 		ob = appendString(ob, opsetDomain, o.Domain)
@@ -121,7 +122,13 @@ func (m *Model) Marshal() ([]byte, error) {
 }
 
 func encodeGraph(g *Graph) []byte {
-	var b []byte
+	// Weights dominate a model's size; room for them spares regrowing.
+	size := 1024
+	for i := range g.Initializers {
+		t := &g.Initializers[i]
+		size += 4*len(t.Floats) + 8*(len(t.Doubles)+len(t.Int64s)) + 64
+	}
+	b := make([]byte, 0, size)
 	for i := range g.Nodes {
 		b = appendMessage(b, graphNode, encodeNode(&g.Nodes[i]))
 	}

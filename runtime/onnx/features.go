@@ -141,8 +141,8 @@ func (f Features) build(b *builder) (string, error) {
 		}
 		return standardise(b, d.Name, d.Mean, d.Std), nil
 	}
-	var parts []string
-	var mean, std []float32
+	// Every input is named before any encoding takes a name, so a column
+	// called like another's one-hot output ("country_onehot") is no clash.
 	for _, c := range f.Columns {
 		elem := Float
 		if c.Kind == Categorical {
@@ -151,6 +151,10 @@ func (f Features) build(b *builder) (string, error) {
 		if err := b.input(TensorInfo(c.Name, elem, Batch, Fixed(1))); err != nil {
 			return "", fmt.Errorf("features: column %w", err)
 		}
+	}
+	var parts []string
+	var mean, std []float32
+	for _, c := range f.Columns {
 		if c.Kind == Numeric {
 			parts = append(parts, c.Name)
 			mean, std = append(mean, c.Mean), append(std, c.Std)

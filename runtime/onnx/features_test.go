@@ -69,3 +69,21 @@ func TestUnknownCategoryEncodesAsAllZeros(t *testing.T) {
 	out := load(t, m).run(t, map[string]feed{"colour": {shape: []int64{4, 1}, strings: []string{"red", "green", "blue", ""}}})
 	checkClose(t, "variable", out[OutputVariable].floats, []float64{1.5, 2.5, 0.5, 0.5})
 }
+
+func TestColumnNamedLikeAnEncodingStepStillServes(t *testing.T) {
+	f := Features{Columns: []Column{
+		{Name: "country", Kind: Categorical, Categories: []string{"DE", "US"}},
+		{Name: "country_onehot", Mean: 1, Std: 2},
+		{Name: "features"},
+	}}
+	m, err := LinearRegression(f, Layer{In: 4, Out: 1, Weights: []float32{1, 2, 3, 4}, Bias: []float32{0}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := load(t, m).run(t, map[string]feed{
+		"country":        {shape: []int64{1, 1}, strings: []string{"US"}},
+		"country_onehot": {shape: []int64{1, 1}, floats: []float32{5}},
+		"features":       {shape: []int64{1, 1}, floats: []float32{-1}},
+	})
+	checkClose(t, "variable", out[OutputVariable].floats, []float64{2 + 3*2 + 4*-1})
+}

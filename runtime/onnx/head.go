@@ -25,9 +25,9 @@ func checkClasses(classes []int64, c int) ([]int64, error) {
 	return classes, nil
 }
 
-// identity reports whether classes are 0..len-1, which the label output
+// plainIndices reports whether classes are 0..len-1, which the label output
 // can give without a lookup.
-func identity(classes []int64) bool {
+func plainIndices(classes []int64) bool {
 	for i, l := range classes {
 		if l != int64(i) {
 			return false
@@ -57,7 +57,7 @@ func classify(b *builder, logits string, k int, classes []int64) {
 // scikit-learn does.
 func predict(b *builder, classes []int64) {
 	argmax := []Attribute{IntAttr("axis", 1), IntAttr("keepdims", 0)}
-	if identity(classes) {
+	if plainIndices(classes) {
 		b.op("ArgMax", OutputLabel, []string{OutputProbabilities}, argmax...)
 	} else {
 		index := b.op("ArgMax", "", []string{OutputProbabilities}, argmax...)

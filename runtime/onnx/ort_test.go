@@ -68,18 +68,22 @@ func needORT(t *testing.T) {
 	}
 }
 
-// feed is one input's value: floats or strings in row-major order.
+// feed is one input's value: floats, doubles, integers or strings in
+// row-major order.
 type feed struct {
 	shape   []int64
 	floats  []float32
+	doubles []float64
+	ints    []int64
 	strings []string
 }
 
 // result is one output's value.
 type result struct {
-	shape  []int64
-	floats []float32
-	ints   []int64
+	shape   []int64
+	floats  []float32
+	doubles []float64
+	ints    []int64
 }
 
 // session is a real ONNX Runtime session over a model's graph inputs and
@@ -152,6 +156,8 @@ func (s *session) run(t *testing.T, feeds map[string]feed) map[string]result {
 		switch v := v.(type) {
 		case *ort.Tensor[float32]:
 			r.floats = append([]float32(nil), v.GetData()...)
+		case *ort.Tensor[float64]:
+			r.doubles = append([]float64(nil), v.GetData()...)
 		case *ort.Tensor[int64]:
 			r.ints = append([]int64(nil), v.GetData()...)
 		default:
@@ -174,6 +180,12 @@ func (f feed) value() (ort.Value, error) {
 			return nil, err
 		}
 		return st, nil
+	}
+	switch {
+	case f.doubles != nil:
+		return ort.NewTensor(ort.NewShape(f.shape...), f.doubles)
+	case f.ints != nil:
+		return ort.NewTensor(ort.NewShape(f.shape...), f.ints)
 	}
 	return ort.NewTensor(ort.NewShape(f.shape...), f.floats)
 }
