@@ -11,7 +11,7 @@ func (m *Model) check() error {
 	var errs []error
 	opsets := m.Opsets
 	if opsets == nil {
-		opsets = DefaultOpsets
+		opsets = defaultOpsets()
 	}
 	imported := map[string]bool{}
 	for _, o := range opsets {

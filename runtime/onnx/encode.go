@@ -89,7 +89,7 @@ func (m *Model) Marshal() ([]byte, error) {
 	}
 	opsets := m.Opsets
 	if opsets == nil {
-		opsets = DefaultOpsets
+		opsets = defaultOpsets()
 	}
 	graph := encodeGraph(&m.Graph)
 	b := make([]byte, 0, len(graph)+1024)

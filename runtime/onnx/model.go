@@ -169,9 +169,11 @@ type Opset struct {
 // MLDomain is the domain of the classical machine-learning operators.
 const MLDomain = "ai.onnx.ml"
 
-// DefaultOpsets are the operator sets the constructors target: ONNX 17 and
+// defaultOpsets are the operator sets the constructors target: ONNX 17 and
 // ai.onnx.ml 3, both served by ONNX Runtime 1.30.
-var DefaultOpsets = []Opset{{Domain: "", Version: 17}, {Domain: MLDomain, Version: 3}}
+func defaultOpsets() []Opset {
+	return []Opset{{Domain: "", Version: 17}, {Domain: MLDomain, Version: 3}}
+}
 
 // DefaultIRVersion is the IR version written when Model.IRVersion is 0; IR 8
 // goes with opset 17.
@@ -180,7 +182,7 @@ const DefaultIRVersion = 8
 // Model is an ONNX model before serialization.
 type Model struct {
 	IRVersion       int64   // 0 means DefaultIRVersion
-	Opsets          []Opset // nil means DefaultOpsets
+	Opsets          []Opset // nil means ONNX opset 17 and ai.onnx.ml 3
 	ProducerName    string
 	ProducerVersion string
 	DocString       string
