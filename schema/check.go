@@ -15,8 +15,8 @@ var nameRE = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,62}$`)
 
 // check verifies what the schema alone cannot: names, cross-references
 // between resources and paths that must stay inside the repository.
-func check(s *Spec, dataRoots []string) errors.Error {
-	c := &checker{spec: s}
+func check(s *Spec, broken map[Addr]bool, dataRoots []string) errors.Error {
+	c := &checker{spec: s, broken: broken}
 	for _, r := range s.Resources() {
 		m := r.Metadata()
 		if !nameRE.MatchString(m.Addr.Name) {
@@ -64,11 +64,15 @@ func check(s *Spec, dataRoots []string) errors.Error {
 }
 
 type checker struct {
-	spec *Spec
-	errs errors.Error
+	spec   *Spec
+	broken map[Addr]bool
+	errs   errors.Error
 }
 
 func (c *checker) errf(m *Meta, field, format string, args ...any) {
+	if c.broken[m.Addr] {
+		return // its schema errors are reported already
+	}
 	where := m.Addr.String()
 	if field != "" {
 		where += "." + field

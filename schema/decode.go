@@ -8,8 +8,11 @@ import (
 	"cuelang.org/go/cue/errors"
 )
 
-// decode turns the unified, concrete value into a Spec.
-func decode(v cue.Value) (*Spec, error) {
+// decode turns the unified value into a Spec. Resources that fail to
+// decode are kept in the Spec, as far as they decoded, and listed in broken
+// so that checks skip them rather than report their missing parts.
+func decode(v cue.Value) (*Spec, map[Addr]bool, errors.Error) {
+	broken := map[Addr]bool{}
 	s := &Spec{
 		Sources:       map[string]*Source{},
 		Entities:      map[string]*Entity{},
@@ -33,6 +36,7 @@ func decode(v cue.Value) (*Spec, error) {
 				err = fn(m, rv)
 			}
 			if err != nil {
+				broken[m.Addr] = true
 				errs = errors.Append(errs, errors.Promote(err, m.Addr.String()))
 			}
 		}
@@ -86,7 +90,7 @@ func decode(v cue.Value) (*Spec, error) {
 			s.Notifications[n.Name] = n
 		}
 	}
-	return s, errs
+	return s, broken, errs
 }
 
 func meta(kind Kind, name string, rv cue.Value) (Meta, error) {

@@ -63,14 +63,18 @@ func Load(opts LoadOptions) (*Spec, error) {
 		return nil, fmt.Errorf("embedded schema: %w", err)
 	}
 	v := repo.Unify(user.value)
-	if err := validate(v); err != nil {
-		return nil, errors.Sanitize(located(err, user.value))
+	// Report every resource's problems at once: schema errors for the
+	// resources that have them, cross-reference errors for the rest.
+	var errs errors.Error
+	if verrs := validate(v); verrs != nil {
+		errs = located(verrs, user.value)
 	}
-	spec, err := decode(v)
-	if err != nil {
-		return nil, err
+	spec, broken, derr := decode(v)
+	if errs == nil && derr != nil {
+		errs = derr
 	}
-	if errs := check(spec, opts.DataRoots); errs != nil {
+	errs = errors.Append(errs, check(spec, broken, opts.DataRoots))
+	if errs != nil {
 		return nil, errors.Sanitize(errs)
 	}
 	return spec, nil
