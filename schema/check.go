@@ -9,14 +9,15 @@ import (
 	"strings"
 
 	"cuelang.org/go/cue/errors"
+	"cuelang.org/go/cue/token"
 )
 
 var nameRE = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,62}$`)
 
 // check verifies what the schema alone cannot: names, cross-references
 // between resources and paths that must stay inside the repository.
-func check(s *Spec, broken map[Addr]bool, dataRoots []string) errors.Error {
-	c := &checker{spec: s, broken: broken}
+func check(s *Spec, declared map[Addr]token.Pos, broken map[Addr]bool, dataRoots []string) errors.Error {
+	c := &checker{spec: s, declared: declared, broken: broken}
 	for _, r := range s.Resources() {
 		m := r.Metadata()
 		if !nameRE.MatchString(m.Addr.Name) {
@@ -64,9 +65,10 @@ func check(s *Spec, broken map[Addr]bool, dataRoots []string) errors.Error {
 }
 
 type checker struct {
-	spec   *Spec
-	broken map[Addr]bool
-	errs   errors.Error
+	spec     *Spec
+	declared map[Addr]token.Pos
+	broken   map[Addr]bool
+	errs     errors.Error
 }
 
 func (c *checker) errf(m *Meta, field, format string, args ...any) {
@@ -82,12 +84,16 @@ func (c *checker) errf(m *Meta, field, format string, args ...any) {
 
 // ref reports a reference to a resource that does not exist.
 func (c *checker) ref(m *Meta, field string, kind Kind, name string) {
-	names := c.spec.names(kind)
-	for _, n := range names {
-		if n == name {
-			return
+	if _, ok := c.declared[Addr{kind, name}]; ok {
+		return
+	}
+	var names []string
+	for a := range c.declared {
+		if a.Kind == kind {
+			names = append(names, a.Name)
 		}
 	}
+	sort.Strings(names)
 	known := "none declared"
 	if len(names) > 0 {
 		known = "known: " + strings.Join(names, ", ")
@@ -100,7 +106,7 @@ func (c *checker) ref(m *Meta, field string, kind Kind, name string) {
 func (c *checker) featureRef(m *Meta, field, ref string, entities []string) {
 	view, name, _ := strings.Cut(ref, ":")
 	fv, ok := c.spec.Features[view]
-	if !ok {
+	if !ok || c.broken[Addr{KindFeature, view}] {
 		c.ref(m, field, KindFeature, view)
 		return
 	}

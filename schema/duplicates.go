@@ -9,7 +9,10 @@ import (
 // duplicates reports a resource declared more than once. CUE would unify the
 // two declarations into one, silently merging two people's work; Sluice
 // wants each resource written in one place.
-func duplicates(files []*ast.File) errors.Error {
+//
+// It also returns every resource declared, so that references to a resource
+// with schema errors of its own are not reported as unknown as well.
+func duplicates(files []*ast.File) (map[Addr]token.Pos, errors.Error) {
 	seen := map[Addr]token.Pos{}
 	var errs errors.Error
 	for _, f := range files {
@@ -44,7 +47,7 @@ func duplicates(files []*ast.File) errors.Error {
 			}
 		}
 	}
-	return errs
+	return seen, errs
 }
 
 func isKind(s string) bool {

@@ -73,7 +73,7 @@ func Load(opts LoadOptions) (*Spec, error) {
 	if errs == nil && derr != nil {
 		errs = derr
 	}
-	errs = errors.Append(errs, check(spec, broken, opts.DataRoots))
+	errs = errors.Append(errs, check(spec, user.declared, broken, opts.DataRoots))
 	if errs != nil {
 		return nil, errors.Sanitize(errs)
 	}
@@ -145,6 +145,7 @@ func checkSize(fsys fs.FS, dir string) error {
 type userSpec struct {
 	value      cue.Value
 	duplicates errors.Error
+	declared   map[Addr]token.Pos
 }
 
 // loadUser builds the package in dir as written, before the schema applies.
@@ -174,7 +175,8 @@ func loadUser(ctx *cue.Context, opts LoadOptions, dir string) (*userSpec, error)
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	return &userSpec{value: v, duplicates: duplicates(inst.Files)}, nil
+	declared, dups := duplicates(inst.Files)
+	return &userSpec{value: v, duplicates: dups, declared: declared}, nil
 }
 
 // canonical returns v as JSON with sorted keys and the hex SHA-256 of it.
