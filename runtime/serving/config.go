@@ -1,0 +1,206 @@
+package serving
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"time"
+
+	"sluice/schema"
+)
+
+// Defaults for what a Config leaves zero. The schema gives every endpoint
+// its own defaults (max_batch_size 64, max_queue_delay 1ms, max_queue_size
+// 1024, timeout 1s, one CPU instance with one thread); these apply to a
+// Config built by hand. Triton's own defaults are beside each.
+const (
+	// DefaultMaxBatchSize is the most rows one batch carries. Triton's
+	// max_batch_size defaults to 0, which turns batching off; in Sluice
+	// max_batch_size 1 turns it off, and 0 means this default.
+	DefaultMaxBatchSize = 64
+	// DefaultMaxQueueSize bounds the rows waiting in the queue. Triton's
+	// max_queue_size defaults to 0, an unbounded queue, and counts
+	// requests; Sluice counts rows, the unit memory grows with, and never
+	// queues without bound: a full queue answers 429 at once.
+	DefaultMaxQueueSize = 1024
+	// A zero MaxQueueDelay sends a batch as soon as an instance is free,
+	// as Triton's default max_queue_delay_microseconds of 0 does.
+	// A zero Timeout lets a request wait in the queue as long as it takes,
+	// as Triton's default_timeout_microseconds of 0 does.
+)
+
+// Config is one endpoint's desired serving state: which model file serves
+// under which name, and how it is batched and placed.
+type Config struct {
+	// Endpoint is the name requests use: /v1/models/{Endpoint}:predict.
+	Endpoint string
+	// Model is the registered model's name, reported in metadata.
+	Model string
+	// Version is the model version, named by every response.
+	Version int
+	// Alias is the registry alias the endpoint follows ("production"),
+	// which /v1/models/{name}/labels/{alias} also answers to.
+	Alias string
+	// Path is the ONNX model file; SHA256, when set, is its hex digest,
+	// checked before loading.
+	Path   string
+	SHA256 string
+
+	MaxBatchSize int
+	Batching     schema.DynamicBatching
+	Instances    []schema.InstanceGroup
+	// Inputs are the declared inputs the model's signature must match.
+	// Their Shape leaves out the batch dimension, as Triton's dims do when
+	// max_batch_size > 0; -1 matches any size. Empty skips the check.
+	Inputs []schema.Input
+	// AllowNonFinite accepts NaN and ±Inf in requests; by default they are
+	// refused as bad input.
+	AllowNonFinite bool
+
+	// Join, when set, fills one model input from the online store for
+	// requests that name entities. It is a hook the engine wires; it is not
+	// part of the config's hash.
+	Join *FeatureJoin
+}
+
+// FeatureJoin fills a model input from a feature lookup for requests whose
+// rows are objects naming entity keys: {"user_id": 1001, "amount": 12.5}.
+type FeatureJoin struct {
+	// EntityKeys are the row fields that name the entity, in the order
+	// Lookup receives their values.
+	EntityKeys []string
+	// Input is the model input the features fill, FLOAT [N, D] or DOUBLE
+	// [N, D] with D the number of features Lookup returns per row.
+	Input string
+	// Lookup returns each entity's feature vector in the model input's
+	// column order, or nil for an entity the store does not hold.
+	Lookup func(ctx context.Context, entities [][]string) ([][]float64, error)
+	// OnMissing is "error" (the request fails with 400 naming the entity)
+	// or "default" (Default fills the row).
+	OnMissing string
+	// Default is the vector a missing entity gets under "default"; nil
+	// means zeros.
+	Default []float64
+}
+
+var endpointName = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,62}$`)
+
+// check reports every problem with c's fields.
+func (c *Config) check() error {
+	var errs []error
+	add := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	if !endpointName.MatchString(c.Endpoint) {
+		add("endpoint name %q: want lower-case letters, digits, - and _, starting with a letter", c.Endpoint)
+	}
+	if c.Path == "" {
+		add("no model file path")
+	}
+	if c.Version < 0 {
+		add("version %d is negative", c.Version)
+	}
+	if c.MaxBatchSize < 0 {
+		add("max_batch_size %d is negative", c.MaxBatchSize)
+	}
+	b := c.Batching
+	if b.MaxQueueSize < 0 || b.MaxQueueDelay < 0 || b.Timeout < 0 {
+		add("dynamic_batching: max_queue_size, max_queue_delay and timeout must not be negative")
+	}
+	for i, g := range c.Instances {
+		if g.Kind != "" && g.Kind != "cpu" && g.Kind != "gpu" {
+			add("instance_groups[%d].kind %q: want cpu or gpu", i, g.Kind)
+		}
+		if g.Fallback != "" && g.Fallback != "cpu" {
+			add("instance_groups[%d].fallback %q: want cpu", i, g.Fallback)
+		}
+		if g.Count < 0 || g.IntraOpThreads < 0 {
+			add("instance_groups[%d]: count and intra_op_threads must not be negative", i)
+		}
+	}
+	if j := c.Join; j != nil {
+		if j.Lookup == nil || j.Input == "" || len(j.EntityKeys) == 0 {
+			add("feature join: needs Lookup, Input and EntityKeys")
+		}
+		if j.OnMissing != "" && j.OnMissing != "error" && j.OnMissing != "default" {
+			add("feature join: on_missing_entity %q: want error or default", j.OnMissing)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// batching returns c's batch settings after defaults, for a model that
+// takes at most modelMax rows per run (0: any number).
+func (c *Config) batching(modelMax int) batchConfig {
+	bc := batchConfig{
+		maxRows:  c.MaxBatchSize,
+		delay:    c.Batching.MaxQueueDelay,
+		maxQueue: c.Batching.MaxQueueSize,
+		timeout:  c.Batching.Timeout,
+	}
+	if bc.maxRows == 0 {
+		bc.maxRows = DefaultMaxBatchSize
+	}
+	if modelMax > 0 {
+		bc.maxRows = min(bc.maxRows, modelMax)
+	}
+	if bc.maxQueue == 0 {
+		bc.maxQueue = DefaultMaxQueueSize
+	}
+	bc.preferred = sortedPreferred(c.Batching.PreferredBatchSizes, bc.maxRows)
+	return bc
+}
+
+// instances returns c's instance groups, or one CPU instance with one
+// thread when there are none. Triton's default is one instance per
+// visible GPU, else one on the CPU.
+func (c *Config) instances() []schema.InstanceGroup {
+	if len(c.Instances) == 0 {
+		return []schema.InstanceGroup{{Count: 1, Kind: "cpu", IntraOpThreads: 1}}
+	}
+	return c.Instances
+}
+
+// hash identifies what c deploys: every field but the hooks, and the model
+// file's digest. Deploying the same hash again is a no-op.
+func (c *Config) hash(fileDigest string) string {
+	h := sha256.New()
+	enc := json.NewEncoder(h)
+	enc.Encode(struct {
+		Endpoint, Model, Alias, Path, File string
+		Version, MaxBatchSize              int
+		Preferred                          []int
+		Delay, Timeout                     time.Duration
+		QueueSize                          int
+		Instances                          []schema.InstanceGroup
+		Inputs                             []schema.Input
+		AllowNonFinite, Join               bool
+	}{
+		c.Endpoint, c.Model, c.Alias, c.Path, fileDigest,
+		c.Version, c.MaxBatchSize,
+		c.Batching.PreferredBatchSizes,
+		c.Batching.MaxQueueDelay, c.Batching.Timeout,
+		c.Batching.MaxQueueSize,
+		c.Instances, c.Inputs, c.AllowNonFinite, c.Join != nil,
+	})
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// EndpointConfig builds the Config of a schema endpoint serving version
+// from the model file at path (with its hex sha256, or "").
+func EndpointConfig(e *schema.Endpoint, version int, path, sha string) Config {
+	return Config{
+		Endpoint:     e.Addr.Name,
+		Model:        e.Model,
+		Version:      version,
+		Alias:        e.Alias,
+		Path:         path,
+		SHA256:       sha,
+		MaxBatchSize: e.MaxBatchSize,
+		Batching:     e.DynamicBatching,
+		Instances:    e.InstanceGroups,
+		Inputs:       e.Inputs,
+	}
+}

@@ -1,0 +1,182 @@
+// Package serving is Sluice's data plane: it serves ONNX models through
+// ONNX Runtime behind TensorFlow Serving's REST API and the Open Inference
+// Protocol (v2) on one listener, batches rows dynamically as Triton does,
+// places sessions in instance groups, and swaps a new model version in
+// under load without failing a request. See README.md.
+package serving
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"net"
+	"net/http"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Options configure a Server. Zero fields take the defaults beside them.
+type Options struct {
+	// ORTLibrary is the ONNX Runtime shared library (see InitORT).
+	ORTLibrary string
+	// MaxBodyBytes bounds a request body; larger ones answer 413.
+	// Default 16 MiB.
+	MaxBodyBytes int64
+	// Server timeouts of the listener: reading a request (default 30s) and
+	// its headers (10s), writing a response (30s), an idle keep-alive
+	// connection (120s).
+	ReadTimeout, ReadHeaderTimeout, WriteTimeout, IdleTimeout time.Duration
+	// Logger receives deploys, swaps and failures; nil discards them.
+	Logger *slog.Logger
+}
+
+// Log keys.
+const (
+	logEndpoint = "endpoint"
+	logVersion  = "version"
+	logReason   = "reason"
+	logErr      = "err"
+)
+
+// Server holds a set of endpoints and serves them over HTTP. Deploy,
+// Remove and Status may be called while it serves.
+type Server struct {
+	opts    Options
+	log     *slog.Logger
+	metrics *metrics
+	handler http.Handler
+	http    *http.Server
+
+	mu        sync.Mutex // serialises changes to the endpoint set
+	endpoints atomic.Pointer[map[string]*endpoint]
+	retiring  sync.WaitGroup
+	closed    atomic.Bool
+
+	// wrap, set by tests, wraps every instance's runner.
+	wrap func(runner) runner
+}
+
+// New starts ONNX Runtime (once per process) and returns a Server with no
+// endpoints.
+func New(opts Options) (*Server, error) {
+	if err := InitORT(opts.ORTLibrary); err != nil {
+		return nil, err
+	}
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = 16 << 20
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&opts.ReadTimeout, 30*time.Second)
+	def(&opts.ReadHeaderTimeout, 10*time.Second)
+	def(&opts.WriteTimeout, 30*time.Second)
+	def(&opts.IdleTimeout, 120*time.Second)
+	s := &Server{opts: opts, log: opts.Logger, metrics: newMetrics()}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.endpoints.Store(&map[string]*endpoint{})
+	s.handler = s.routes()
+	s.http = &http.Server{
+		Handler:           s.handler,
+		ReadTimeout:       opts.ReadTimeout,
+		ReadHeaderTimeout: opts.ReadHeaderTimeout,
+		WriteTimeout:      opts.WriteTimeout,
+		IdleTimeout:       opts.IdleTimeout,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	return s, nil
+}
+
+// Handler returns the data plane's routes, for callers that run their own
+// http.Server.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Serve answers requests on ln until Close. The listener is the server's,
+// not an endpoint's: it outlives every swap.
+func (s *Server) Serve(ln net.Listener) error {
+	err := s.http.Serve(ln)
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// lookup returns the named endpoint, or nil.
+func (s *Server) lookup(name string) *endpoint {
+	return (*s.endpoints.Load())[name]
+}
+
+// Status reports the named endpoint's state, and false when no endpoint has
+// that name.
+func (s *Server) Status(name string) (EndpointStatus, bool) {
+	ep := s.lookup(name)
+	if ep == nil {
+		return EndpointStatus{Name: name}, false
+	}
+	return ep.statusNow(), true
+}
+
+// Statuses reports every endpoint's state, by name.
+func (s *Server) Statuses() []EndpointStatus {
+	m := *s.endpoints.Load()
+	out := make([]EndpointStatus, 0, len(m))
+	for _, name := range slices.Sorted(maps.Keys(m)) {
+		out = append(out, m[name].statusNow())
+	}
+	return out
+}
+
+// Remove stops serving the named endpoint: new requests get 404, requests
+// in flight finish, then its sessions close. Removing an unknown endpoint
+// is a no-op.
+func (s *Server) Remove(ctx context.Context, name string) error {
+	s.mu.Lock()
+	ep := s.lookup(name)
+	if ep == nil {
+		s.mu.Unlock()
+		return nil
+	}
+	m := maps.Clone(*s.endpoints.Load())
+	delete(m, name)
+	s.endpoints.Store(&m)
+	s.mu.Unlock()
+
+	ep.deploy.Lock()
+	defer ep.deploy.Unlock()
+	ep.setStatus(StateProgressing, ReasonRemoved, "removed", nil)
+	s.metrics.loaded.DeleteLabelValues(name)
+	if old := ep.cur.Swap(nil); old != nil {
+		return s.retire(ctx, ep, old)
+	}
+	return nil
+}
+
+// Close stops the listener (waiting for requests in flight up to ctx's
+// deadline, then cutting connections), removes every endpoint and closes
+// their sessions.
+func (s *Server) Close(ctx context.Context) error {
+	s.closed.Store(true)
+	shutCtx, cancel := context.WithTimeoutCause(ctx, 30*time.Second, errors.New("serving: shutdown took longer than 30s"))
+	defer cancel()
+	err := s.http.Shutdown(shutCtx)
+	if err != nil {
+		// Handlers still running see their requests cancelled and return.
+		s.http.Close()
+		err = fmt.Errorf("shut down serving listener: %w", err)
+	}
+	for _, st := range s.Statuses() {
+		if rerr := s.Remove(context.WithoutCancel(ctx), st.Name); rerr != nil && err == nil {
+			err = rerr
+		}
+	}
+	s.retiring.Wait()
+	return err
+}

@@ -1,0 +1,358 @@
+package serving
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+)
+
+// tfPath is a parsed /v1/models/... path.
+type tfPath struct {
+	name, version, alias string
+	verb                 string // "predict", "classify", "regress" or ""
+	metadata             bool
+}
+
+// parseTFPath reads {name}[/versions/{v}|/labels/{l}][/metadata|:verb].
+func parseTFPath(rest string) (tfPath, error) {
+	var p tfPath
+	if i := strings.LastIndexByte(rest, ':'); i >= 0 {
+		rest, p.verb = rest[:i], rest[i+1:]
+	}
+	if r, ok := strings.CutSuffix(rest, "/metadata"); ok {
+		rest, p.metadata = r, true
+	}
+	parts := strings.Split(rest, "/")
+	p.name = parts[0]
+	switch {
+	case len(parts) == 1:
+	case len(parts) == 3 && parts[1] == "versions":
+		p.version = parts[2]
+	case len(parts) == 3 && parts[1] == "labels":
+		p.alias = parts[2]
+	default:
+		return p, errorf(http.StatusNotFound, "no route /v1/models/%s: want /v1/models/{name}[/versions/{v}|/labels/{label}][:predict|/metadata]", rest)
+	}
+	if p.name == "" {
+		return p, errorf(http.StatusNotFound, "no model name in /v1/models/%s", rest)
+	}
+	return p, nil
+}
+
+// tfPost answers TensorFlow Serving's predict API.
+func (s *Server) tfPost(w http.ResponseWriter, r *http.Request) {
+	p, err := parseTFPath(r.PathValue("rest"))
+	if err == nil && p.verb != "predict" {
+		err = errorf(http.StatusBadRequest, "unsupported method %q: Sluice serves :predict (ONNX models have no classify or regress signature)", ":"+p.verb)
+		if p.verb == "" {
+			err = errorf(http.StatusNotFound, "POST %s: want .../models/{name}:predict", r.URL.Path)
+		}
+	}
+	if err != nil {
+		discard(r)
+		writeError(w, err)
+		return
+	}
+	v, err := s.resolve(p.name, p.version, p.alias)
+	if err != nil {
+		discard(r)
+		writeError(w, err)
+		return
+	}
+	defer v.release()
+	body, err := s.readBody(w, r)
+	if err != nil {
+		v.metrics.count(OutcomeBadRequest)
+		writeError(w, err)
+		return
+	}
+	defer putBody(body)
+	out, err := s.tfPredict(r, v, body.Bytes())
+	_, outcome := outcomeOf(err)
+	v.metrics.count(outcome)
+	if outcome == OutcomeCanceled {
+		return
+	}
+	w.Header().Set(VersionHeader, v.label)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, out)
+}
+
+// tfRequest is a predict body: row ("instances") or columnar ("inputs").
+type tfRequest struct {
+	SignatureName string          `json:"signature_name"`
+	Instances     json.RawMessage `json:"instances"`
+	Inputs        json.RawMessage `json:"inputs"`
+}
+
+func (s *Server) tfPredict(r *http.Request, v *version, body []byte) ([]byte, error) {
+	named, rowFormat, err := v.decodeTF(body)
+	if err != nil {
+		return nil, err
+	}
+	inputs, err := v.prepare(r.Context(), named)
+	if err != nil {
+		return nil, err
+	}
+	outs, err := v.infer(r.Context(), inputs)
+	if err != nil {
+		return nil, err
+	}
+	return v.encodeTF(outs, rowFormat), nil
+}
+
+// decodeTF reads a predict body into named tensors.
+func (v *version) decodeTF(body []byte) (map[string]Tensor, bool, error) {
+	var req tfRequest
+	if err := json.Unmarshal(body, &req); err != nil {
+		return nil, false, badInput("malformed JSON: %v", jsonErr(err, body))
+	}
+	switch {
+	case req.Instances != nil && req.Inputs != nil:
+		return nil, false, badInput(`send "instances" (rows) or "inputs" (columns), not both`)
+	case req.Instances != nil:
+		named, err := v.decodeInstances(req.Instances)
+		return named, true, err
+	case req.Inputs != nil:
+		named, err := v.decodeColumns(req.Inputs)
+		return named, false, err
+	}
+	return nil, false, badInput(`request has neither "instances" nor "inputs"`)
+}
+
+// jsonErr adds the line and column of a syntax error.
+func jsonErr(err error, body []byte) error {
+	se, ok := err.(*json.SyntaxError)
+	if !ok {
+		return err
+	}
+	before := body[:min(int(se.Offset), len(body))]
+	line := bytes.Count(before, []byte("\n")) + 1
+	col := len(before) - bytes.LastIndexByte(before, '\n')
+	return fmt.Errorf("line %d, column %d: %v", line, col, err)
+}
+
+// decodeInstances reads the row format: a list of rows of the one input,
+// or a list of objects naming each input.
+func (v *version) decodeInstances(raw json.RawMessage) (map[string]Tensor, error) {
+	trimmed := bytes.TrimLeft(raw, " \t\r\n")
+	if len(trimmed) == 0 || trimmed[0] != '[' {
+		return nil, badInput(`"instances" must be a list, one entry per example`)
+	}
+	if first := bytes.TrimLeft(trimmed[1:], " \t\r\n"); len(first) == 0 || first[0] != '{' {
+		name, err := v.soleInput("instances")
+		if err != nil {
+			return nil, err
+		}
+		t, err := v.parse(raw, name, "instances")
+		if err != nil {
+			return nil, err
+		}
+		return map[string]Tensor{name: t}, nil
+	}
+	var rows []map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &rows); err != nil {
+		return nil, badInput(`"instances": every entry must be an object of named inputs when the first is: %v`, err)
+	}
+	return v.stackRows(rows)
+}
+
+// soleInput is the input a request without names feeds.
+func (v *version) soleInput(field string) (string, error) {
+	if len(v.sig.Inputs) != 1 {
+		return "", badInput(`%q holds unnamed values, but the model takes %d inputs (%s): send objects of named inputs`,
+			field, len(v.sig.Inputs), strings.Join(v.sig.inputNames(), ", "))
+	}
+	return v.sig.Inputs[0].Name, nil
+}
+
+// stackRows turns row objects into one tensor per name, rows stacked.
+func (v *version) stackRows(rows []map[string]json.RawMessage) (map[string]Tensor, error) {
+	if len(rows) == 0 {
+		return nil, badInput("no rows: send at least one example")
+	}
+	keys := make([]string, 0, len(rows[0]))
+	for k := range rows[0] {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	named := make(map[string]Tensor, len(keys))
+	pieces := make([]Tensor, len(rows))
+	for _, k := range keys {
+		for i, row := range rows {
+			raw, ok := row[k]
+			if !ok {
+				return nil, badInput("instances[%d]: no %q, which instances[0] has: every instance needs the same inputs", i, k)
+			}
+			t, err := v.parse(raw, k, fmt.Sprintf("instances[%d].%s", i, k))
+			if err != nil {
+				return nil, err
+			}
+			if i > 0 && !slices.Equal(t.Shape, pieces[0].Shape) {
+				return nil, badInput("instances[%d].%s has shape %v, instances[0].%s has %v", i, k, t.Shape, k, pieces[0].Shape)
+			}
+			t.Shape = append([]int64{1}, t.Shape...)
+			pieces[i] = t
+		}
+		named[k] = concat(pieces)
+	}
+	for i, row := range rows {
+		if len(row) != len(keys) {
+			for k := range row {
+				if _, ok := named[k]; !ok {
+					return nil, badInput("instances[%d]: %q, which instances[0] lacks: every instance needs the same inputs", i, k)
+				}
+			}
+		}
+	}
+	return named, nil
+}
+
+// decodeColumns reads the columnar format: the one input's rows, or an
+// object of named inputs.
+func (v *version) decodeColumns(raw json.RawMessage) (map[string]Tensor, error) {
+	trimmed := bytes.TrimLeft(raw, " \t\r\n")
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		name, err := v.soleInput("inputs")
+		if err != nil {
+			return nil, err
+		}
+		t, err := v.parse(raw, name, "inputs")
+		if err != nil {
+			return nil, err
+		}
+		return map[string]Tensor{name: t}, nil
+	}
+	var cols map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &cols); err != nil {
+		return nil, badInput(`"inputs": %v`, err)
+	}
+	named := make(map[string]Tensor, len(cols))
+	for k, raw := range cols {
+		t, err := v.parse(raw, k, "inputs."+k)
+		if err != nil {
+			return nil, err
+		}
+		named[k] = t
+	}
+	return named, nil
+}
+
+// encodeTF writes the response: "predictions" (one entry per row; an
+// object per row when the model has several outputs) for the row format,
+// "outputs" for the columnar one, and "model_version" always.
+func (v *version) encodeTF(outs []Tensor, rowFormat bool) []byte {
+	b := make([]byte, 0, 64+16*outs[0].Len()*len(outs))
+	if !rowFormat {
+		b = append(b, `{"outputs":`...)
+		if len(outs) == 1 {
+			b = appendNested(b, &outs[0], 0, outs[0].Shape)
+		} else {
+			b = append(b, '{')
+			for i := range outs {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				b = appendString(b, outs[i].Name)
+				b = append(b, ':')
+				b = appendNested(b, &outs[i], 0, outs[i].Shape)
+			}
+			b = append(b, '}')
+		}
+	} else {
+		b = append(b, `{"predictions":[`...)
+		for r := range outs[0].Rows() {
+			if r > 0 {
+				b = append(b, ',')
+			}
+			if len(outs) == 1 {
+				b = appendRow(b, &outs[0], r)
+				continue
+			}
+			b = append(b, '{')
+			for i := range outs {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				b = appendString(b, outs[i].Name)
+				b = append(b, ':')
+				b = appendRow(b, &outs[i], r)
+			}
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	b = append(b, `,"model_version":`...)
+	b = appendString(b, v.label)
+	return append(b, "}\n"...)
+}
+
+// tfGet answers the model status and metadata routes.
+func (s *Server) tfGet(w http.ResponseWriter, r *http.Request) {
+	p, err := parseTFPath(r.PathValue("rest"))
+	if err == nil && p.verb != "" {
+		err = errorf(http.StatusMethodNotAllowed, "%s needs POST", r.URL.Path)
+	}
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	v, err := s.resolve(p.name, p.version, p.alias)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	defer v.release()
+	w.Header().Set(VersionHeader, v.label)
+	if p.metadata {
+		writeJSON(w, v.tfMetadata(p.name))
+		return
+	}
+	b := []byte(`{"model_version_status":[{"version":`)
+	b = appendString(b, v.label)
+	b = append(b, `,"state":"AVAILABLE","status":{"error_code":"OK","error_message":""}}]}`+"\n"...)
+	writeJSON(w, b)
+}
+
+// tfMetadata is TensorFlow Serving's GetModelMetadata answer: the model's
+// one signature, "serving_default".
+func (v *version) tfMetadata(name string) []byte {
+	b := []byte(`{"model_spec":{"name":`)
+	b = appendString(b, name)
+	b = append(b, `,"signature_name":"","version":`...)
+	b = appendString(b, v.label)
+	b = append(b, `},"metadata":{"signature_def":{"signature_def":{"serving_default":{"inputs":`...)
+	b = appendTFSpecs(b, v.sig.Inputs)
+	b = append(b, `,"outputs":`...)
+	b = appendTFSpecs(b, v.sig.Outputs)
+	return append(b, `,"method_name":"tensorflow/serving/predict"}}}}}`+"\n"...)
+}
+
+func appendTFSpecs(b []byte, specs []TensorSpec) []byte {
+	b = append(b, '{')
+	for i, s := range specs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, s.Name)
+		b = append(b, `:{"dtype":`...)
+		b = appendString(b, s.DType.tf())
+		b = append(b, `,"tensor_shape":{"dim":[`...)
+		for j, d := range s.Dims {
+			if j > 0 {
+				b = append(b, ',')
+			}
+			b = fmt.Appendf(b, `{"size":"%d","name":""}`, d)
+		}
+		b = append(b, `],"unknown_rank":false},"name":`...)
+		b = appendString(b, s.Name)
+		b = append(b, '}')
+	}
+	return append(b, '}')
+}

@@ -1,0 +1,169 @@
+package serving
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+)
+
+// version is one loaded deployment of an endpoint: the model's sessions,
+// their batcher, and a count of the requests using it, so that a swap can
+// close it once the last of them is answered.
+type version struct {
+	cfg     Config
+	hash    string
+	label   string // the version as responses name it
+	sig     signature
+	insts   []*instance
+	batch   batchConfig
+	batcher *batcher
+	metrics *versionMetrics
+	inputAt map[string]int // input name → position in sig.Inputs
+
+	refs     atomic.Int64
+	draining atomic.Bool
+	drained  chan struct{}
+	once     sync.Once
+}
+
+// readModel reads the model file and checks its digest.
+func readModel(cfg *Config) ([]byte, string, error) {
+	data, err := os.ReadFile(cfg.Path)
+	if err != nil {
+		return nil, "", &DeployError{cfg.Endpoint, ReasonModelLoadFailed, fmt.Errorf("read model: %w", err)}
+	}
+	sum := sha256.Sum256(data)
+	digest := hex.EncodeToString(sum[:])
+	if cfg.SHA256 != "" && !strings.EqualFold(cfg.SHA256, digest) {
+		return nil, "", &DeployError{cfg.Endpoint, ReasonChecksumMismatch,
+			fmt.Errorf("model file %s has sha256 %s, want %s", cfg.Path, digest, cfg.SHA256)}
+	}
+	return data, digest, nil
+}
+
+// load opens, warms and probes a new version beside whatever serves now.
+// Nothing it makes outlives a failure.
+func (s *Server) load(ctx context.Context, cfg Config, data []byte, hash string) (*version, error) {
+	fail := func(reason string, err error) error { return &DeployError{cfg.Endpoint, reason, err} }
+	sig, err := readSignature(data)
+	if err != nil {
+		reason := ReasonSignatureMismatch
+		if errors.Is(err, errUnloadable) {
+			reason = ReasonModelLoadFailed
+		}
+		return nil, fail(reason, fmt.Errorf("model %s: %w", cfg.Path, err))
+	}
+	if err := CheckSignature(cfg.Inputs, sig.Inputs); err != nil {
+		return nil, fail(ReasonSignatureMismatch, fmt.Errorf("model %s: %w", cfg.Path, err))
+	}
+	if j := cfg.Join; j != nil && !contains(sig.inputNames(), j.Input) {
+		return nil, fail(ReasonSignatureMismatch, fmt.Errorf("feature join fills input %q; the model has %s", j.Input, strings.Join(sig.inputNames(), ", ")))
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fail(ReasonModelLoadFailed, err)
+	}
+	insts, err := openInstances(data, sig, cfg.instances())
+	if err != nil {
+		if errors.Is(err, errDevice) {
+			return nil, fail(ReasonDeviceUnavailable, err)
+		}
+		return nil, fail(ReasonModelLoadFailed, err)
+	}
+	v := &version{
+		cfg: cfg, hash: hash, label: strconv.Itoa(cfg.Version), sig: sig, insts: insts,
+		batch: cfg.batching(sig.MaxRows), drained: make(chan struct{}), inputAt: map[string]int{},
+	}
+	for i, in := range sig.Inputs {
+		v.inputAt[in.Name] = i
+	}
+	if s.wrap != nil {
+		for _, inst := range insts {
+			inst.r = s.wrap(inst.r)
+		}
+	}
+	if err := v.warm(); err != nil {
+		closeInstances(insts)
+		return nil, fail(ReasonWarmupFailed, err)
+	}
+	v.metrics = s.metrics.forVersion(cfg.Endpoint, v.label)
+	for _, inst := range insts {
+		inst.busy = v.metrics.busy(inst.name)
+	}
+	v.batcher = newBatcher(v.batch, v.metrics, insts)
+	return v, nil
+}
+
+// warm runs one full batch of zeros through every instance and checks that
+// each output comes back with a row per input row.
+func (v *version) warm() error {
+	rows := v.batch.maxRows
+	inputs := make([]Tensor, len(v.sig.Inputs))
+	for i, in := range v.sig.Inputs {
+		shape := append([]int64{int64(rows)}, in.rowDims()...)
+		n := 1
+		for j := range shape {
+			if shape[j] < 0 {
+				shape[j] = 1
+			}
+			n *= int(shape[j])
+		}
+		t := Tensor{Name: in.Name, DType: in.DType, Shape: shape}
+		switch in.DType {
+		case Float32:
+			t.F32 = make([]float32, n)
+		case Float64:
+			t.F64 = make([]float64, n)
+		case Int64:
+			t.I64 = make([]int64, n)
+		case String:
+			t.Str = make([]string, n)
+		}
+		inputs[i] = t
+	}
+	for _, inst := range v.insts {
+		outs, err := inst.r.run(inputs)
+		if err == nil {
+			err = checkRows(outs, rows)
+		}
+		if err != nil {
+			return fmt.Errorf("warm-up batch of %d rows on instance %s: %w", rows, inst.name, err)
+		}
+	}
+	return nil
+}
+
+// release ends one request's use of v; the last one out of a retiring
+// version lets it close.
+func (v *version) release() {
+	if v.refs.Add(-1) == 0 && v.draining.Load() {
+		v.once.Do(func() { close(v.drained) })
+	}
+}
+
+// retire waits for the requests using v to be answered, then closes its
+// batcher and sessions. v must no longer be reachable by new requests.
+func (v *version) retire() {
+	v.draining.Store(true)
+	if v.refs.Load() == 0 {
+		v.once.Do(func() { close(v.drained) })
+	}
+	<-v.drained
+	v.batcher.close()
+	closeInstances(v.insts)
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
