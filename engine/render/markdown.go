@@ -69,14 +69,19 @@ func effectTable(b *bytes.Buffer, p *planjson.Plan) {
 func details(w io.Writer, p *planjson.Plan, budget int) {
 	var body bytes.Buffer
 	var rest []string
-	n := 0
+	n, width := 0, 0
+	for _, c := range p.ResourceChanges {
+		if c.Action != planjson.ActionNoOp {
+			width = max(width, len(c.Address))
+		}
+	}
 	for _, c := range p.ResourceChanges {
 		if c.Action == planjson.ActionNoOp {
 			continue
 		}
 		n++
 		var one bytes.Buffer
-		change(&one, c, len(c.Address))
+		change(&one, c, width)
 		// Full changes get two thirds of the room, addresses the rest.
 		if len(rest) > 0 || body.Len()+one.Len() > (budget-512)*2/3 {
 			rest = append(rest, c.Address)

@@ -92,7 +92,7 @@ func fieldLine(d planjson.FieldChange) string {
 func deleteNote(kind string) string {
 	switch kind {
 	case "features":
-		return "its offline and online data will be deleted"
+		return "its materialized data (offline and online tables) will be deleted"
 	case "sources":
 		return "its recorded fingerprint will be forgotten; the file is not touched"
 	}

@@ -1,0 +1,53 @@
+# Sluice's build. Everything a fresh machine lacks beyond Go, gcc, git, node
+# and npm is fetched here, once, into $(CACHE) outside the clone.
+SHELL := /bin/bash
+CACHE ?= $(HOME)/.cache/sluice
+ORT_VERSION ?= 1.30.0
+ORT_LIB := $(CACHE)/onnxruntime-node-$(ORT_VERSION)/libonnxruntime.so.1
+BIN := bin/sluice
+GO ?= go
+
+export SLUICE_CACHE := $(CACHE)
+export SLUICE_ORT_LIB ?= $(ORT_LIB)
+export ORT_NPM_VERSION := $(ORT_VERSION)
+
+.PHONY: all build run test test-short bench bench-deps ort fmt vet clean
+
+all: build
+
+build: $(BIN)
+
+$(BIN): $(shell find cmd engine runtime schema internal -name '*.go' -o -name '*.cue' 2>/dev/null) go.mod go.sum
+	$(GO) build -o $(BIN) ./cmd/sluice
+
+ort: $(ORT_LIB)
+
+$(ORT_LIB): scripts/fetch-ort.sh
+	scripts/fetch-ort.sh >/dev/null
+
+# run applies the example repository: the main job of Sluice at this stage.
+run: build ort
+	$(BIN) validate --repo . --path examples/repo
+	$(BIN) plan --repo . --path examples/repo
+	$(BIN) apply --repo . --path examples/repo --auto-approve
+	$(BIN) status
+	$(BIN) features get user_stats --entity user_id=1001
+
+fmt:
+	@out=$$(gofmt -l cmd engine runtime schema internal examples 2>/dev/null); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+test: ort fmt vet
+	$(GO) test -race -count=1 ./...
+
+bench-deps:
+	scripts/bench-deps.sh
+
+bench: build ort bench-deps
+	bench/run.sh
+
+clean:
+	rm -rf bin .sluice

@@ -1,0 +1,144 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"sluice/engine"
+	"sluice/engine/planjson"
+	"sluice/engine/render"
+	"sluice/runtime/store"
+)
+
+func (a *app) applyCmd() *cobra.Command {
+	var f specFlags
+	var planFile string
+	var autoApprove bool
+	var parallelism int
+	cmd := &cobra.Command{
+		Use:   "apply",
+		Short: "Make the state match a revision",
+		Long: "apply plans a revision and executes the plan: each change is one step, committed with its record in\n" +
+			"one transaction, so an interrupted apply resumes where it stopped. On a terminal it shows the plan\n" +
+			"and asks first; --auto-approve skips the question and is required without a terminal.\n" +
+			"With --plan FILE it applies exactly a plan saved by `sluice plan --out`, and refuses it when the\n" +
+			"revision or the state has moved since.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			if planFile != "" {
+				return a.applySaved(ctx, planFile, &f, parallelism)
+			}
+			l, err := a.load(ctx, &f)
+			if err != nil {
+				return err
+			}
+			db, err := store.Open(ctx, a.statePath)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			p, err := engine.MakePlan(ctx, db, engine.Input{Spec: l.spec, FS: l.rev.FS, Revision: l.revisionJSON(), StatePath: a.statePath})
+			if err != nil {
+				return err
+			}
+			pj := p.JSON()
+			if pj.Errored || pj.HasChanges() || !autoApprove {
+				render.Text(a.stdout, pj)
+			}
+			if pj.Errored {
+				return exitCode(exitError)
+			}
+			if pj.HasChanges() && !autoApprove {
+				if err := a.confirm(); err != nil {
+					return err
+				}
+			}
+			return a.execute(ctx, db, p, parallelism)
+		},
+	}
+	f.register(cmd)
+	cmd.Flags().StringVar(&planFile, "plan", "", "apply this saved plan (from `sluice plan --out`)")
+	cmd.Flags().BoolVar(&autoApprove, "auto-approve", false, "apply without asking")
+	cmd.Flags().IntVar(&parallelism, "parallelism", 4, "how many independent steps may run at once")
+	return cmd
+}
+
+// confirm asks on a terminal; without one, it refuses.
+func (a *app) confirm() error {
+	in, ok := a.stdin.(*os.File)
+	if !ok || !isTerminal(in) {
+		return fmt.Errorf("apply needs --auto-approve when standard input is not a terminal")
+	}
+	fmt.Fprint(a.stdout, "\nApply these changes? Only 'yes' will be accepted: ")
+	answer, _ := bufio.NewReader(in).ReadString('\n')
+	if strings.TrimSpace(answer) != "yes" {
+		fmt.Fprintln(a.stdout, "Apply cancelled; nothing changed.")
+		return exitCode(exitError)
+	}
+	return nil
+}
+
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// applySaved applies a saved plan after checking that neither the revision
+// nor the state moved since it was made.
+func (a *app) applySaved(ctx context.Context, file string, f *specFlags, parallelism int) error {
+	saved, err := planjson.ReadSaved(file)
+	if err != nil {
+		return err
+	}
+	sp := saved.Plan
+	db, err := store.Open(ctx, a.statePath)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	serial, err := store.Serial(ctx, db)
+	if err != nil {
+		return err
+	}
+	if serial != sp.State.Serial {
+		return fmt.Errorf("saved plan is stale: state serial %d, now %d; run plan again", sp.State.Serial, serial)
+	}
+	sf := *f
+	sf.repo, sf.rev, sf.path = saved.Repo, saved.Rev, sp.Revision.Path
+	l, err := a.load(ctx, &sf)
+	if err != nil {
+		return err
+	}
+	if l.rev.ID() != sp.Revision.Commit {
+		return fmt.Errorf("saved plan is stale: it was made at %s, the repository now gives %s", sp.Revision.Commit, l.rev.ID())
+	}
+	p, err := engine.MakePlan(ctx, db, engine.Input{Spec: l.spec, FS: l.rev.FS, Revision: sp.Revision, StatePath: sp.State.Path})
+	if err != nil {
+		return err
+	}
+	if diff := sameChanges(sp, p.JSON()); diff != "" {
+		return fmt.Errorf("saved plan is stale: %s; run plan again", diff)
+	}
+	return a.execute(ctx, db, p, parallelism)
+}
+
+// sameChanges names the first way two plans of one revision differ, which
+// happens when data outside git (a data root) changed in between.
+func sameChanges(saved, now *planjson.Plan) string {
+	if len(saved.ResourceChanges) != len(now.ResourceChanges) {
+		return fmt.Sprintf("it holds %d changes, a plan now holds %d", len(saved.ResourceChanges), len(now.ResourceChanges))
+	}
+	for i, s := range saved.ResourceChanges {
+		n := now.ResourceChanges[i]
+		if s.Address != n.Address || s.Action != n.Action || strings.Join(s.RuntimeActions, ",") != strings.Join(n.RuntimeActions, ",") {
+			return fmt.Sprintf("%s would now %s instead of %s", n.Address, n.Action, s.Action)
+		}
+	}
+	return ""
+}

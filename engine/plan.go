@@ -1,0 +1,251 @@
+// Package engine plans a revision's specs against the recorded state and
+// applies the plan through the runtime drivers, one transaction per step.
+package engine
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"sort"
+
+	"sluice/engine/planjson"
+	"sluice/runtime/store"
+	"sluice/schema"
+)
+
+// Change is the plan for one resource.
+type Change struct {
+	Addr schema.Addr
+	// Action is what happens to the resource's record (planjson.Action*).
+	Action string
+	// Runtime lists the work beyond recording the spec (materialize, ...).
+	Runtime []string
+	Reasons []string
+	Effect  string
+	Detail  string
+	Diff    []planjson.FieldChange
+	// Refused says why apply would refuse this change; empty when it would not.
+	Refused string
+
+	// Resource is the desired resource; nil for a delete.
+	Resource schema.Resource
+	// Recorded is the resource as last applied; nil for a create.
+	Recorded *store.Resource
+	// Outputs are facts found while planning that apply records, such as a
+	// source's fingerprint.
+	Outputs map[string]string
+	// Full asks the runtime to rebuild rather than increment.
+	Full bool
+}
+
+// Plan is a revision planned against a state: a value, printed elsewhere.
+type Plan struct {
+	Revision    planjson.Revision
+	State       planjson.State
+	Changes     []*Change
+	Diagnostics []planjson.Diagnostic
+
+	spec *schema.Spec
+	fsys fs.FS
+}
+
+// Input is what a plan is made from.
+type Input struct {
+	Spec     *schema.Spec
+	FS       fs.FS // the revision's files, rooted at the repository
+	Revision planjson.Revision
+	// StatePath is shown in the plan; the state itself is read through q.
+	StatePath string
+}
+
+// MakePlan diffs the desired spec against the recorded state. It reads the
+// state and the revision's data files and writes nothing.
+func MakePlan(ctx context.Context, q store.Querier, in Input) (*Plan, error) {
+	recorded, err := store.Resources(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	conds, err := store.Conditions(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	serial, err := store.Serial(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	p := &Plan{Revision: in.Revision, State: planjson.State{Path: in.StatePath, Serial: serial}, spec: in.Spec, fsys: in.FS}
+	if cur, err := store.CurrentRevision(ctx, q); err != nil {
+		return nil, err
+	} else if cur != nil {
+		p.State.CurrentCommit = cur.Commit
+	}
+	pl := &planner{plan: p, recorded: map[schema.Addr]*store.Resource{}, failed: map[schema.Addr]store.Condition{}, byAddr: map[schema.Addr]*Change{}}
+	for i := range recorded {
+		r := &recorded[i]
+		pl.recorded[schema.Addr{Kind: schema.Kind(r.Kind), Name: r.Name}] = r
+	}
+	for _, c := range conds {
+		if c.Status == store.Failed || (c.Status == store.Held && c.Reason != ReasonNotExecuted) {
+			pl.failed[schema.Addr{Kind: schema.Kind(c.Kind), Name: c.Name}] = c
+		}
+	}
+	for _, r := range in.Spec.Resources() {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		pl.resource(r)
+	}
+	pl.deletes()
+	return p, nil
+}
+
+type planner struct {
+	plan     *Plan
+	recorded map[schema.Addr]*store.Resource
+	failed   map[schema.Addr]store.Condition
+	byAddr   map[schema.Addr]*Change
+}
+
+// resource plans one desired resource. Resources arrive in dependency
+// order, so the changes of what it depends on are already known.
+func (pl *planner) resource(r schema.Resource) {
+	m := r.Metadata()
+	c := &Change{Addr: m.Addr, Resource: r, Recorded: pl.recorded[m.Addr], Action: planjson.ActionNoOp, Effect: planjson.EffectNone}
+	pl.byAddr[m.Addr] = c
+	pl.plan.Changes = append(pl.plan.Changes, c)
+	if c.Recorded == nil {
+		c.Action, c.Effect, c.Full = planjson.ActionCreate, createEffect(m.Addr.Kind), true
+		c.Reasons = append(c.Reasons, planjson.ReasonNewInGit)
+	} else if c.Recorded.Hash != m.Hash {
+		pl.update(c, m)
+	}
+	if src, ok := r.(*schema.Source); ok {
+		pl.source(c, src)
+	}
+	if m.Suspend && c.Recorded != nil {
+		c.Action, c.Effect, c.Runtime, c.Diff = planjson.ActionNoOp, planjson.EffectNone, nil, nil
+		c.Reasons = []string{planjson.ReasonSuspended}
+		return
+	}
+	pl.dependencies(c, r)
+	if cond, ok := pl.failed[m.Addr]; ok && c.Action == planjson.ActionNoOp {
+		c.Action, c.Effect, c.Full = runtimeAction(m.Addr.Kind), kindEffect(m.Addr.Kind), true
+		c.Reasons = append(c.Reasons, planjson.ReasonPreviousApplyFailed)
+		c.Detail = fmt.Sprintf("last attempt %s: %s", cond.Status, cond.Reason)
+	}
+	pl.runtime(c)
+}
+
+// update classifies a changed spec by the dearest class among its fields.
+func (pl *planner) update(c *Change, m *schema.Meta) {
+	diff, err := diffSpecs(c.Recorded.Spec, m.Spec, c.Recorded.Classes, m.Classes)
+	if err != nil {
+		pl.errorf(m, "", "compare with recorded spec: %v", err)
+		return
+	}
+	c.Diff = diff
+	identity, behaviour := false, false
+	for _, d := range diff {
+		identity = identity || d.Class == schema.ClassIdentity
+		behaviour = behaviour || d.Class == schema.ClassBehaviour
+	}
+	switch {
+	case identity:
+		c.Action, c.Effect, c.Full = planjson.ActionReplace, kindEffect(m.Addr.Kind), true
+		c.Reasons = append(c.Reasons, planjson.ReasonIdentityChanged)
+	case behaviour:
+		c.Action, c.Effect, c.Full = planjson.ActionUpdate, kindEffect(m.Addr.Kind), true
+		c.Reasons = append(c.Reasons, planjson.ReasonSpecChanged)
+	default:
+		c.Action, c.Effect = planjson.ActionUpdate, planjson.EffectMetadataOnly
+		c.Reasons = append(c.Reasons, planjson.ReasonMetadataChanged)
+	}
+}
+
+// dependencies makes a resource recompute when something it reads changed.
+// A resource being created computes from scratch anyway.
+func (pl *planner) dependencies(c *Change, r schema.Resource) {
+	if c.Action == planjson.ActionCreate {
+		return
+	}
+	for _, dep := range r.DependsOn() {
+		dc, ok := pl.byAddr[dep]
+		if !ok || dc.Effect == planjson.EffectNone || dc.Effect == planjson.EffectMetadataOnly {
+			continue
+		}
+		reason := planjson.ReasonDependencyChanged
+		switch {
+		case dc.Action == planjson.ActionReplace:
+			reason = planjson.ReasonDependencyReplaced
+		case dep.Kind == schema.KindSource && contains(dc.Reasons, planjson.ReasonSourceDataChanged) && !dc.Full:
+			reason = planjson.ReasonSourceDataChanged
+		}
+		if reason != planjson.ReasonSourceDataChanged {
+			c.Full = true
+		}
+		if !contains(c.Reasons, reason) {
+			c.Reasons = append(c.Reasons, reason)
+		}
+		if c.Action == planjson.ActionNoOp {
+			c.Action, c.Effect = runtimeAction(c.Addr.Kind), kindEffect(c.Addr.Kind)
+		} else if c.Effect == planjson.EffectMetadataOnly {
+			c.Effect = kindEffect(c.Addr.Kind)
+		}
+	}
+}
+
+// deletes plans the removal of every recorded resource git no longer has,
+// dependents first.
+func (pl *planner) deletes() {
+	var gone []*store.Resource
+	for a, r := range pl.recorded {
+		if _, ok := pl.byAddr[a]; !ok {
+			gone = append(gone, r)
+		}
+	}
+	sort.Slice(gone, func(i, j int) bool {
+		ki, kj := kindIndex(schema.Kind(gone[i].Kind)), kindIndex(schema.Kind(gone[j].Kind))
+		if ki != kj {
+			return ki > kj
+		}
+		return gone[i].Name < gone[j].Name
+	})
+	for _, r := range gone {
+		a := schema.Addr{Kind: schema.Kind(r.Kind), Name: r.Name}
+		c := &Change{Addr: a, Recorded: r, Action: planjson.ActionDelete, Effect: kindEffect(a.Kind),
+			Reasons: []string{planjson.ReasonRemovedFromGit}}
+		c.Diff, _ = diffSpecs(r.Spec, nil, r.Classes, nil)
+		pl.plan.Changes = append(pl.plan.Changes, c)
+	}
+}
+
+func (pl *planner) errorf(m *schema.Meta, field, format string, args ...any) {
+	p := m.Position(field)
+	pl.plan.Diagnostics = append(pl.plan.Diagnostics, planjson.Diagnostic{
+		Severity: "error", Summary: fmt.Sprintf(format, args...), Address: m.Addr.String(),
+		File: p.Filename(), Line: p.Line(), Column: p.Column(),
+	})
+}
+
+func (pl *planner) warnf(m *schema.Meta, field, format string, args ...any) {
+	pl.errorf(m, field, format, args...)
+	pl.plan.Diagnostics[len(pl.plan.Diagnostics)-1].Severity = "warning"
+}
+
+func kindIndex(k schema.Kind) int {
+	for i, x := range schema.Kinds {
+		if x == k {
+			return i
+		}
+	}
+	return len(schema.Kinds)
+}
+
+func contains(xs []string, x string) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
