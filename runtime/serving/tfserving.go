@@ -185,6 +185,7 @@ func (v *version) stackRows(rows []map[string]json.RawMessage) (map[string]Tenso
 	named := make(map[string]Tensor, len(keys))
 	pieces := make([]Tensor, len(rows))
 	for _, k := range keys {
+		var first []int64
 		for i, row := range rows {
 			raw, ok := row[k]
 			if !ok {
@@ -194,8 +195,10 @@ func (v *version) stackRows(rows []map[string]json.RawMessage) (map[string]Tenso
 			if err != nil {
 				return nil, err
 			}
-			if i > 0 && !slices.Equal(t.Shape, pieces[0].Shape) {
-				return nil, badInput("instances[%d].%s has shape %v, instances[0].%s has %v", i, k, t.Shape, k, pieces[0].Shape)
+			if i == 0 {
+				first = t.Shape
+			} else if !slices.Equal(t.Shape, first) {
+				return nil, badInput("instances[%d].%s has shape %v, instances[0].%s has %v", i, k, t.Shape, k, first)
 			}
 			t.Shape = append([]int64{1}, t.Shape...)
 			pieces[i] = t

@@ -1,0 +1,255 @@
+package serving
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"sluice/schema"
+)
+
+// result is an HTTP answer delivered to a goroutine's channel.
+type result struct {
+	r   response
+	err error
+}
+
+// postAsync sends a predict request in the background.
+func (ts *testServer) postAsync(ctx context.Context, path, body string) chan result {
+	ch := make(chan result, 1)
+	go func() {
+		r, err := send(ctx, "POST", ts.url+path, body)
+		ch <- result{r, err}
+	}()
+	return ch
+}
+
+func TestBatchesCountRowsNotRequests(t *testing.T) {
+	g := newGate(1)
+	ts := newServer(t, g.install)
+	cfg := regressor(1)
+	cfg.MaxBatchSize = 4
+	ts.deploy(t, cfg)
+	g.armed.Store(true)
+
+	first := ts.postAsync(context.Background(), "/v1/models/reg:predict", `{"instances":`+rowsJSON(testRows(1, 4))+`}`)
+	g.wait(t) // the one instance holds this batch
+	reqs := map[int]chan result{}
+	for _, n := range []int{3, 3, 2} {
+		reqs[n*10+len(reqs)] = ts.postAsync(context.Background(), "/v1/models/reg:predict", `{"instances":`+rowsJSON(testRows(n, 4))+`}`)
+	}
+	ts.waitQueued(t, "reg", 8)
+	close(g.open)
+	for key, ch := range reqs {
+		res := <-ch
+		n := key / 10
+		if res.err != nil || res.r.code != 200 {
+			t.Fatalf("%d-row request: %v %d %s", n, res.err, res.r.code, res.r.raw)
+		}
+		want := reference(t, model("regressor_v1.onnx"), testRows(n, 4))
+		if got := floats(t, res.r.body["predictions"]); !near(got, want) {
+			t.Errorf("%d-row request split across batches: %v, want %v", n, got, want)
+		}
+	}
+	<-first
+	// 8 queued rows in requests of 3, 3 and 2 make two full batches of 4.
+	if got := g.sizes(); !slices.Equal(got, []int{1, 4, 4}) {
+		t.Errorf("batch rows %v, want [1 4 4]", got)
+	}
+}
+
+func TestRequestLargerThanMaxBatchSizeIsSplitAndReassembled(t *testing.T) {
+	g := newGate(0)
+	ts := newServer(t, g.install)
+	cfg := regressor(1)
+	cfg.MaxBatchSize = 4
+	ts.deploy(t, cfg)
+	g.armed.Store(true)
+	rows := testRows(10, 4)
+	r := ts.post(t, "/v1/models/reg:predict", `{"instances":`+rowsJSON(rows)+`}`)
+	if r.code != 200 {
+		t.Fatalf("status %d: %s", r.code, r.raw)
+	}
+	if got, want := floats(t, r.body["predictions"]), reference(t, model("regressor_v1.onnx"), rows); !near(got, want) {
+		t.Errorf("predictions %v, want %v", got, want)
+	}
+	if got := g.sizes(); !slices.Equal(got, []int{4, 4, 2}) {
+		t.Errorf("batch rows %v, want [4 4 2]", got)
+	}
+}
+
+func TestMaxQueueDelayWaitsToFillABatch(t *testing.T) {
+	g := newGate(0)
+	ts := newServer(t, g.install)
+	cfg := regressor(1)
+	cfg.MaxBatchSize = 2
+	// Long enough that a batch of one would only go out after the test's
+	// own 10s limit: the second request must complete the batch instead.
+	cfg.Batching.MaxQueueDelay = time.Minute
+	ts.deploy(t, cfg)
+	g.armed.Store(true)
+	a := ts.postAsync(context.Background(), "/v1/models/reg:predict", `{"instances":[[1,2,3,4]]}`)
+	ts.waitQueued(t, "reg", 1)
+	b := ts.postAsync(context.Background(), "/v1/models/reg:predict", `{"instances":[[4,3,2,1]]}`)
+	for _, ch := range []chan result{a, b} {
+		if res := <-ch; res.err != nil || res.r.code != 200 {
+			t.Fatalf("request: %v %+v", res.err, res.r)
+		}
+	}
+	if got := g.sizes(); !slices.Equal(got, []int{2}) {
+		t.Errorf("batch rows %v, want one batch of 2", got)
+	}
+}
+
+func TestPreferredBatchSizeGoesWithoutWaiting(t *testing.T) {
+	g := newGate(1)
+	ts := newServer(t, g.install)
+	cfg := regressor(1)
+	cfg.MaxBatchSize = 8
+	cfg.Batching.PreferredBatchSizes = []int{2}
+	cfg.Batching.MaxQueueDelay = 20 * time.Millisecond
+	ts.deploy(t, cfg)
+	g.armed.Store(true)
+	first := ts.postAsync(context.Background(), "/v1/models/reg:predict", `{"instances":[[1,2,3,4]]}`)
+	g.wait(t)
+	var chs []chan result
+	for range 3 {
+		chs = append(chs, ts.postAsync(context.Background(), "/v1/models/reg:predict", `{"instances":[[1,2,3,4]]}`))
+	}
+	ts.waitQueued(t, "reg", 3)
+	close(g.open)
+	for _, ch := range append(chs, first) {
+		if res := <-ch; res.err != nil || res.r.code != 200 {
+			t.Fatalf("request: %v %+v", res.err, res.r)
+		}
+	}
+	// 3 queued rows: a preferred batch of 2 at once, the last row after
+	// the delay.
+	if got := g.sizes(); !slices.Equal(got, []int{1, 2, 1}) {
+		t.Errorf("batch rows %v, want [1 2 1]", got)
+	}
+}
+
+func TestFullQueueAnswers429AtOnce(t *testing.T) {
+	g := newGate(1)
+	ts := newServer(t, g.install)
+	cfg := regressor(1)
+	cfg.Batching.MaxQueueSize = 2
+	ts.deploy(t, cfg)
+	g.armed.Store(true)
+	held := ts.postAsync(context.Background(), "/v1/models/reg:predict", `{"instances":[[1,2,3,4]]}`)
+	g.wait(t)
+	queued := ts.postAsync(context.Background(), "/v1/models/reg:predict", `{"instances":[[1,2,3,4],[1,2,3,4]]}`)
+	ts.waitQueued(t, "reg", 2)
+
+	r := ts.post(t, "/v1/models/reg:predict", `{"instances":[[1,2,3,4]]}`)
+	if r.code != 429 || r.header.Get("Retry-After") == "" || !strings.Contains(r.raw, "queue full") {
+		t.Errorf("request to a full queue: %d Retry-After=%q %s; want 429 with Retry-After", r.code, r.header.Get("Retry-After"), r.raw)
+	}
+	r = ts.post(t, "/v2/models/reg/infer", `{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP32","data":[1,2,3,4]}]}`)
+	if r.code != 429 || r.body["error"] == nil {
+		t.Errorf("v2 request to a full queue: %d %s; want 429 {\"error\"}", r.code, r.raw)
+	}
+	close(g.open)
+	for _, ch := range []chan result{held, queued} {
+		if res := <-ch; res.err != nil || res.r.code != 200 {
+			t.Errorf("queued request: %v %d %s", res.err, res.r.code, res.r.raw)
+		}
+	}
+}
+
+func TestRequestTimingOutInTheQueueAnswers503(t *testing.T) {
+	g := newGate(1)
+	ts := newServer(t, g.install)
+	cfg := regressor(1)
+	cfg.Batching.Timeout = 20 * time.Millisecond
+	ts.deploy(t, cfg)
+	g.armed.Store(true)
+	held := ts.postAsync(context.Background(), "/v1/models/reg:predict", `{"instances":[[1,2,3,4]]}`)
+	g.wait(t)
+	r := ts.post(t, "/v1/models/reg:predict", `{"instances":[[1,2,3,4]]}`)
+	if r.code != 503 || !strings.Contains(r.raw, "timed out in the queue") {
+		t.Errorf("queued past the timeout: %d %s, want 503", r.code, r.raw)
+	}
+	if n := ts.queued("reg"); n != 0 {
+		t.Errorf("the timed-out request left %d rows in the queue", n)
+	}
+	close(g.open)
+	// A request an instance had started on is not cut off by the timeout.
+	if res := <-held; res.err != nil || res.r.code != 200 {
+		t.Errorf("held request: %v %d %s", res.err, res.r.code, res.r.raw)
+	}
+}
+
+func TestSlowInstanceDoesNotBlockTheOthers(t *testing.T) {
+	g := newGate(1)
+	ts := newServer(t, g.install)
+	cfg := regressor(1)
+	cfg.Instances = []schema.InstanceGroup{{Count: 2, Kind: "cpu", IntraOpThreads: 1}}
+	ts.deploy(t, cfg)
+	g.armed.Store(true)
+	stuck := ts.postAsync(context.Background(), "/v1/models/reg:predict", `{"instances":[[1,2,3,4]]}`)
+	g.wait(t) // one instance now holds its batch until the test ends
+	for i := range 20 {
+		if r := ts.post(t, "/v1/models/reg:predict", `{"instances":[[1,2,3,4]]}`); r.code != 200 {
+			t.Fatalf("request %d while one instance is stuck: %d %s", i, r.code, r.raw)
+		}
+	}
+	close(g.open)
+	if res := <-stuck; res.err != nil || res.r.code != 200 {
+		t.Errorf("stuck request: %v %+v", res.err, res.r)
+	}
+}
+
+func TestClientDisconnectLeavesOthersServed(t *testing.T) {
+	g := newGate(1)
+	ts := newServer(t, g.install)
+	cfg := regressor(1)
+	cfg.MaxBatchSize = 2
+	cfg.Batching.MaxQueueDelay = time.Minute
+	ts.deploy(t, cfg)
+	g.armed.Store(true)
+
+	// Mid-batch: a and gone share the batch the instance holds; gone's
+	// client disconnects; a still gets its answer.
+	a := ts.postAsync(context.Background(), "/v1/models/reg:predict", `{"instances":[[1,2,3,4]]}`)
+	ts.waitQueued(t, "reg", 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	gone := ts.postAsync(ctx, "/v1/models/reg:predict", `{"instances":[[4,3,2,1]]}`)
+	if n := g.wait(t); n != 2 {
+		t.Fatalf("held batch has %d rows, want 2", n)
+	}
+	cancel()
+	if res := <-gone; !errors.Is(res.err, context.Canceled) {
+		t.Fatalf("cancelled client: %v", res.err)
+	}
+
+	// Queued: a request whose client leaves before any batch takes it is
+	// dropped from the queue.
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	gone2 := ts.postAsync(ctx2, "/v1/models/reg:predict", `{"instances":[[5,5,5,5]]}`)
+	ts.waitQueued(t, "reg", 1)
+	cancel2()
+	<-gone2
+	ts.waitQueued(t, "reg", 0)
+
+	close(g.open)
+	if res := <-a; res.err != nil || res.r.code != 200 {
+		t.Fatalf("request sharing a batch with a disconnected one: %v %d %s", res.err, res.r.code, res.r.raw)
+	}
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if r, err := send(context.Background(), "POST", ts.url+"/v1/models/reg:predict", `{"instances":[[1,1,1,1]]}`); err != nil || r.code != 200 {
+				t.Errorf("request after the disconnects: %v %d %s", err, r.code, r.raw)
+			}
+		}()
+	}
+	wg.Wait()
+}
