@@ -31,7 +31,9 @@ run: build ort
 	$(BIN) plan --repo . --path examples/repo
 	$(BIN) apply --repo . --path examples/repo --auto-approve
 	$(BIN) status
-	$(BIN) features get user_stats --entity user_id=1001
+	@# The example's data ends on 2026-11-20; read it as of the day after so
+	@# its TTLs still hold whenever this runs.
+	$(BIN) features get user_stats --entity user_id=1001 --at 2026-11-21T00:00:00Z
 
 fmt:
 	@out=$$(gofmt -l cmd engine runtime schema internal examples 2>/dev/null); \

@@ -54,7 +54,7 @@ func (a *app) openFeatures(ctx context.Context) (*features.Store, func(), error)
 func (a *app) featuresGetCmd() *cobra.Command {
 	var entities []string
 	var fields []string
-	var format string
+	var format, at string
 	cmd := &cobra.Command{
 		Use:   "get VIEW --entity KEY=VALUE [--entity ...]",
 		Short: "Read one entity's online features, with Feast's statuses",
@@ -83,7 +83,13 @@ func (a *app) featuresGetCmd() *cobra.Command {
 					refs = append(refs, view+":"+f.Name)
 				}
 			}
-			resp, err := fs.Online(cmd.Context(), features.OnlineRequest{Features: refs, Entities: []map[string]any{key}})
+			var now time.Time
+			if at != "" {
+				if now, err = time.Parse(time.RFC3339, at); err != nil {
+					return fmt.Errorf("--at %q: want an RFC 3339 time such as 2026-11-21T00:00:00Z", at)
+				}
+			}
+			resp, err := fs.Online(cmd.Context(), features.OnlineRequest{Features: refs, Entities: []map[string]any{key}, Now: now})
 			if err != nil {
 				return err
 			}
@@ -93,6 +99,7 @@ func (a *app) featuresGetCmd() *cobra.Command {
 	cmd.Flags().StringArrayVar(&entities, "entity", nil, "a join key and its value, e.g. user_id=1001 (repeat for views with several entities)")
 	cmd.Flags().StringSliceVar(&fields, "field", nil, "only these fields (default: all)")
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
+	cmd.Flags().StringVar(&at, "at", "", "judge TTLs as of this time instead of now (RFC 3339)")
 	return cmd
 }
 

@@ -14,6 +14,10 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	// The crash tests run this test binary as sluice in a child process.
+	if os.Getenv("SLUICE_TEST_MAIN") == "1" {
+		os.Exit(Main())
+	}
 	testscript.Main(m, map[string]func(){
 		"sluice": func() { os.Exit(Main()) },
 	})
