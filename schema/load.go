@@ -239,22 +239,19 @@ func fieldInfo(v cue.Value) (map[string]token.Pos, map[string]string) {
 }
 
 // userPos is the position of v in a user's file, skipping the schema's.
+// Expr is dear, so it is asked only when the value's own position is the
+// schema's.
 func userPos(v cue.Value) token.Pos {
-	for _, p := range append([]token.Pos{v.Pos()}, conjunctPositions(v)...) {
-		if p.IsValid() && p.Filename() != schemaFile {
+	if p := v.Pos(); p.IsValid() && p.Filename() != schemaFile {
+		return p
+	}
+	_, args := v.Expr()
+	for _, a := range args {
+		if p := a.Pos(); p.IsValid() && p.Filename() != schemaFile {
 			return p
 		}
 	}
 	return token.NoPos
-}
-
-func conjunctPositions(v cue.Value) []token.Pos {
-	_, args := v.Expr()
-	var ps []token.Pos
-	for _, a := range args {
-		ps = append(ps, a.Pos())
-	}
-	return ps
 }
 
 func join(prefix, sel string) string {
