@@ -36,7 +36,13 @@ func Main() (code int) {
 	return run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 }
 
-func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return execute(newRoot(stdin, stdout, stderr), args, stderr)
+}
+
+// execute runs a command tree and maps its outcome to an exit status; a
+// panic is recovered into exitPanic so it never reads as "changes".
+func execute(root *cobra.Command, args []string, stderr io.Writer) (code int) {
 	defer func() {
 		if r := recover(); r != nil {
 			fmt.Fprintf(stderr, "sluice: internal error (a bug; please report it): %v\n%s", r, debug.Stack())
@@ -45,7 +51,6 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	}()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	root := newRoot(stdin, stdout, stderr)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	var ec exitCode
