@@ -82,6 +82,9 @@ func (v *version) prepare(ctx context.Context, named map[string]Tensor) ([]Tenso
 			continue
 		}
 		t.Name = spec.Name
+		if len(t.Shape) > 0 && t.Shape[0] == 0 {
+			return nil, badInput("no rows: send at least one example")
+		}
 		t = fitShape(spec, t)
 		if err := checkInput(spec, t); err != nil {
 			return nil, err

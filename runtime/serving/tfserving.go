@@ -134,7 +134,8 @@ func jsonErr(err error, body []byte) error {
 	}
 	before := body[:min(int(se.Offset), len(body))]
 	line := bytes.Count(before, []byte("\n")) + 1
-	col := len(before) - bytes.LastIndexByte(before, '\n')
+	// Offset counts the bytes read, the offending one included.
+	col := max(1, len(before)-bytes.LastIndexByte(before, '\n')-1)
 	return fmt.Errorf("line %d, column %d: %v", line, col, err)
 }
 

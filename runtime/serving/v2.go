@@ -81,6 +81,10 @@ func appendV2Specs(b []byte, specs []TensorSpec) []byte {
 	return append(b, ']')
 }
 
+// maxElements bounds a declared shape, so that products cannot overflow;
+// the body limit bounds real data long before.
+const maxElements = 1 << 40
+
 // v2Request is an inference request body.
 type v2Request struct {
 	ID      string          `json:"id"`
@@ -219,6 +223,9 @@ func (v *version) decodeV2(body []byte) (*v2Request, map[string]Tensor, error) {
 		for _, d := range in.Shape {
 			if d < 0 {
 				return nil, nil, badInput("%s: negative dimension in shape %v", where, in.Shape)
+			}
+			if d > 0 && n > maxElements/d {
+				return nil, nil, badInput("%s: shape %v has more than %d elements", where, in.Shape, maxElements)
 			}
 			n *= d
 		}
