@@ -108,38 +108,52 @@ func (e Encoding) Names() []string {
 // encoded column must be in f with the same kind; other columns (the
 // label among them) are ignored.
 func (e Encoding) Matrix(f *Frame) ([]float64, error) {
-	n, d := f.Rows(), e.Width()
-	x := make([]float64, n*d)
-	j := 0
-	for _, ec := range e.Columns {
+	cols := make([]*Column, len(e.Columns))
+	for k, ec := range e.Columns {
 		c := f.Column(ec.Name)
 		switch {
 		case c == nil:
 			return nil, fmt.Errorf("feature column %q missing from the dataset", ec.Name)
 		case c.IsString() != ec.Categorical:
 			return nil, fmt.Errorf("feature column %q holds %s, the model was trained on %s", ec.Name, kindOf(c.IsString()), kindOf(ec.Categorical))
-		case ec.Categorical:
-			index := make(map[string]int, len(ec.Categories))
-			for k, cat := range ec.Categories {
-				index[cat] = k
+		}
+		cols[k] = c
+	}
+	n, d := f.Rows(), e.Width()
+	x := make([]float64, n*d)
+	indexes := make([]map[string]int, len(e.Columns))
+	for k, ec := range e.Columns {
+		if ec.Categorical {
+			indexes[k] = make(map[string]int, len(ec.Categories))
+			for c, cat := range ec.Categories {
+				indexes[k][cat] = c
 			}
-			for i, v := range c.Strings {
-				if k, ok := index[v]; ok {
-					x[i*d+j+k] = 1
+		}
+	}
+	// Row chunks, not columns, go to the threads, so no two write to the
+	// same cache line.
+	forChunks(n, 0, func(_, lo, hi int) {
+		j := 0
+		for k, ec := range e.Columns {
+			if ec.Categorical {
+				for i, v := range cols[k].Strings[lo:hi] {
+					if c, ok := indexes[k][v]; ok {
+						x[(lo+i)*d+j+c] = 1
+					}
 				}
+				j += len(ec.Categories)
+				continue
 			}
-			j += len(ec.Categories)
-		default:
 			std := ec.Std
 			if std == 0 {
 				std = 1
 			}
-			for i, v := range c.Floats {
-				x[i*d+j] = (v - ec.Mean) / std
+			for i, v := range cols[k].Floats[lo:hi] {
+				x[(lo+i)*d+j] = (v - ec.Mean) / std
 			}
 			j++
 		}
-	}
+	})
 	return x, nil
 }
 

@@ -28,9 +28,10 @@ type grower struct {
 	nodes      []TreeNode
 	importance []float64
 	// scratch
-	hist    []float64 // per bin: class weights, or weight, Σwy
-	count   []int32   // per bin: rows
-	feature []int
+	hist      []float64 // per bin: class weights, or Σwy and Σwy²
+	binWeight []float64 // per bin: weight
+	count     []int32   // per bin: rows
+	feature   []int
 }
 
 // nodeStats are a node's weighted totals.
@@ -76,9 +77,9 @@ func (g *grower) stats(lo, hi int) nodeStats {
 	return s
 }
 
-// grow adds the subtree of rows [lo, hi) at depth and returns its root.
-func (g *grower) grow(lo, hi, depth int) int {
-	s := g.stats(lo, hi)
+// grow adds the subtree of rows [lo, hi), whose totals are s, at depth
+// and returns its root.
+func (g *grower) grow(lo, hi, depth int, s nodeStats) int {
 	id := len(g.nodes)
 	g.nodes = append(g.nodes, TreeNode{})
 	cfg := g.data.cfg
@@ -93,10 +94,10 @@ func (g *grower) grow(lo, hi, depth int) int {
 		return id
 	}
 	mid := g.partition(lo, hi, sp)
-	left, right := g.stats(lo, mid), g.stats(mid, hi)
+	left, right := sp.left, s.minus(sp.left)
 	g.importance[sp.feature] += s.weight*imp - left.weight*g.impurity(left) - right.weight*g.impurity(right)
-	t := g.grow(lo, mid, depth+1)
-	f := g.grow(mid, hi, depth+1)
+	t := g.grow(lo, mid, depth+1, left)
+	f := g.grow(mid, hi, depth+1, right)
 	g.nodes[id] = TreeNode{Feature: sp.feature, Threshold: g.data.x.edges[sp.feature][sp.bin], True: t, False: f}
 	return id
 }
@@ -112,12 +113,22 @@ func (g *grower) leaf(s nodeStats) TreeNode {
 	return TreeNode{Leaf: true, Value: []float64{s.sums[0] / s.weight}}
 }
 
+// minus returns the totals of s's rows that are not in part.
+func (s nodeStats) minus(part nodeStats) nodeStats {
+	r := nodeStats{rows: s.rows - part.rows, weight: s.weight - part.weight, sums: make([]float64, len(s.sums))}
+	for c := range s.sums {
+		r.sums[c] = s.sums[c] - part.sums[c]
+	}
+	return r
+}
+
 // split is a candidate split: rows whose bin of feature is <= bin go left.
 type split struct {
 	ok      bool
 	feature int
 	bin     int
 	score   float64
+	left    nodeStats
 }
 
 // bestSplit draws features at random until mtry of them vary within the
@@ -149,30 +160,49 @@ func (g *grower) bestSplit(lo, hi int, s nodeStats) split {
 }
 
 // scan builds feature f's histogram over the node's rows and finds its
-// best threshold. varies is false when every row is in one bin.
+// best threshold. varies is false when every row is in one bin. Every
+// row in a tree's sample weighs more than 0, so a bin's weight tells
+// whether it holds rows; row counts are kept only for min_samples_leaf.
 func (g *grower) scan(lo, hi int, s nodeStats, f int) (best split, varies bool) {
-	width := g.data.k
-	if width == 0 {
-		width = 2
-	}
+	k := g.data.k
+	width := max(k, 2)
 	nb := len(g.data.x.edges[f]) + 1
-	hist, count := g.hist[:nb*width], g.count[:nb]
+	hist, weight := g.hist[:nb*width], g.binWeight[:nb]
 	clear(hist)
-	clear(count)
+	clear(weight)
+	counting := g.data.cfg.minSamplesLeaf > 1
+	count := g.count[:nb]
+	if counting {
+		clear(count)
+	}
 	bins := g.data.x.bins[f]
-	for i := lo; i < hi; i++ {
-		b := int(bins[g.rows[i]])
-		count[b]++
-		if g.data.k > 0 {
-			hist[b*width+int(g.class[i])] += g.w[i]
-		} else {
-			hist[b*width] += g.w[i]
-			hist[b*width+1] += g.w[i] * g.y[i]
+	rows, w := g.rows[lo:hi], g.w[lo:hi]
+	switch {
+	case k > 0:
+		class := g.class[lo:hi]
+		for i, r := range rows {
+			b := int(bins[r])
+			hist[b*width+int(class[i])] += w[i]
+			weight[b] += w[i]
+		}
+	default:
+		y := g.y[lo:hi]
+		for i, r := range rows {
+			b := int(bins[r])
+			wy := w[i] * y[i]
+			hist[b*width] += wy
+			hist[b*width+1] += wy * y[i]
+			weight[b] += w[i]
+		}
+	}
+	if counting {
+		for _, r := range rows {
+			count[bins[r]]++
 		}
 	}
 	first, last := -1, -1
 	for b := range nb {
-		if count[b] > 0 {
+		if weight[b] > 0 {
 			if first < 0 {
 				first = b
 			}
@@ -182,43 +212,54 @@ func (g *grower) scan(lo, hi int, s nodeStats, f int) (best split, varies bool) 
 	if first == last {
 		return split{}, false
 	}
-	minLeaf := int32(g.data.cfg.minSamplesLeaf)
+	minLeaf := g.data.cfg.minSamplesLeaf
 	left := make([]float64, width)
-	var leftRows int32
+	leftRows, leftWeight := 0, 0.0
 	for b := first; b < last; b++ {
-		leftRows += count[b]
+		if weight[b] == 0 {
+			continue
+		}
+		leftWeight += weight[b]
 		for c := range width {
 			left[c] += hist[b*width+c]
 		}
-		if count[b] == 0 || leftRows < minLeaf || int32(s.rows)-leftRows < minLeaf {
-			continue
+		if counting {
+			leftRows += int(count[b])
+			if leftRows < minLeaf || s.rows-leftRows < minLeaf {
+				continue
+			}
 		}
-		score, ok := g.proxy(left, s)
+		score, ok := g.proxy(left, leftWeight, s)
 		if ok && (!best.ok || score > best.score) {
 			best = split{ok: true, feature: f, bin: b, score: score}
+			best.left = nodeStats{rows: leftRows, weight: leftWeight, sums: append([]float64(nil), left...)}
 		}
+	}
+	if best.ok && !counting {
+		// Rows are counted once, for the split kept.
+		limit := uint8(best.bin)
+		n := 0
+		for _, r := range rows {
+			if bins[r] <= limit {
+				n++
+			}
+		}
+		best.left.rows = n
 	}
 	return best, true
 }
 
 // proxy is a split's impurity decrease up to terms that are the same for
 // every split of the node: Σ left²/W_left + Σ right²/W_right over the
-// class weights (Gini) or the weighted target sums (squared error).
-func (g *grower) proxy(left []float64, s nodeStats) (float64, bool) {
-	var wl float64
-	if g.data.k > 0 {
-		for _, v := range left {
-			wl += v
-		}
-	} else {
-		wl = left[0]
-	}
+// class weights (Gini) or of the weighted target sum (squared error).
+// left holds the left side's sums as nodeStats.sums does, wl its weight.
+func (g *grower) proxy(left []float64, wl float64, s nodeStats) (float64, bool) {
 	wr := s.weight - wl
 	if wl <= 0 || wr <= 0 {
 		return 0, false
 	}
 	if g.data.k == 0 {
-		sl, sr := left[1], s.sums[0]-left[1]
+		sl, sr := left[0], s.sums[0]-left[0]
 		return sl*sl/wl + sr*sr/wr, true
 	}
 	var l2, r2 float64

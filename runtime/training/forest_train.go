@@ -87,6 +87,7 @@ func (data *forestData) growTree(t int) (Tree, []float64) {
 	g := &grower{data: data, rng: rng, importance: make([]float64, data.x.d), feature: make([]int, data.x.d)}
 	width := max(data.k, 2)
 	g.hist, g.count = make([]float64, maxBins*width), make([]int32, maxBins)
+	g.binWeight = make([]float64, maxBins)
 	weight := data.classWeight
 	if data.cfg.classWeight == "balanced_subsample" {
 		weight = subsampleWeights(data.class, counts, data.k)
@@ -107,7 +108,7 @@ func (data *forestData) growTree(t int) (Tree, []float64) {
 			g.y = append(g.y, data.y[i])
 		}
 	}
-	g.grow(0, len(g.rows), 0)
+	g.grow(0, len(g.rows), 0, g.stats(0, len(g.rows)))
 	var total float64
 	for _, v := range g.importance {
 		total += v
