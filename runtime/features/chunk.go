@@ -60,38 +60,99 @@ func (c *chunk) boxed(r, j int) any {
 type layout struct {
 	textKey []bool
 	created bool
+	// textCols are the columns that may hold text.
+	textCols []int
 }
 
 func (l *layout) keys() int { return len(l.textKey) }
 
-// sort fills c.order.
+// sort puts the chunk's rows in order: it sorts their keys, then moves
+// the rows themselves, so that inserting them later reads memory in
+// sequence instead of missing the cache on every row.
 func (c *chunk) sort(l *layout) {
+	c.sortKeys(l)
+	tags := make([]uint8, len(c.tags))
+	nums := make([]uint64, len(c.nums))
+	arena := make([]byte, 0, len(c.arena))
+	w := c.width
+	for i := range c.order {
+		r := int(c.order[i].row)
+		copy(tags[i*w:i*w+w], c.tags[r*w:r*w+w])
+		copy(nums[i*w:i*w+w], c.nums[r*w:r*w+w])
+		for _, j := range l.textCols {
+			if n := nums[i*w+j]; tags[i*w+j] == tagText {
+				off := len(arena)
+				arena = append(arena, text(c.arena, n)...)
+				nums[i*w+j] = uint64(off)<<32 | n&0xffffffff
+			}
+		}
+		c.order[i].row = uint32(i)
+	}
+	c.tags, c.nums, c.arena = tags, nums, arena
+}
+
+// sortKeys fills c.order. Event logs are mostly written in time order:
+// then rows with one integer key need only a stable sort by key, which a
+// radix sort does in a few linear passes.
+func (c *chunk) sortKeys(l *layout) {
 	c.order = make([]sortKey, c.rows)
 	intFirst := !l.textKey[0]
 	nk := l.keys()
+	inTimeOrder := true
 	for r := range c.rows {
 		sk := sortKey{ts: int64(c.nums[r*c.width+nk]), row: uint32(r)}
 		if intFirst {
 			sk.k = int64(c.nums[r*c.width])
 		}
+		if r > 0 && inTimeOrder {
+			prev := c.order[r-1]
+			inTimeOrder = sk.ts > prev.ts || sk.ts == prev.ts && (!l.created || c.nums[r*c.width+nk+1] >= c.nums[(r-1)*c.width+nk+1])
+		}
 		c.order[r] = sk
 	}
-	simple := intFirst && nk == 1 && !l.created
+	if intFirst && nk == 1 && inTimeOrder {
+		radixByKey(c.order)
+		return
+	}
 	slices.SortFunc(c.order, func(a, b sortKey) int {
-		if simple {
-			if a.k != b.k {
-				return cmp.Compare(a.k, b.k)
-			}
-			if a.ts != b.ts {
-				return cmp.Compare(a.ts, b.ts)
-			}
-			return cmp.Compare(a.row, b.row)
-		}
 		if d := l.compare(c, a, c, b); d != 0 {
 			return d
 		}
 		return cmp.Compare(a.row, b.row)
 	})
+}
+
+// radixByKey sorts by k, stably, in passes of 11 bits over the bits in
+// which the keys differ.
+func radixByKey(keys []sortKey) {
+	if len(keys) < 2 {
+		return
+	}
+	lo, hi := keys[0].k, keys[0].k
+	for _, s := range keys {
+		lo, hi = min(lo, s.k), max(hi, s.k)
+	}
+	span := uint64(hi) - uint64(lo)
+	src, dst := keys, make([]sortKey, len(keys))
+	for shift := 0; shift < 64 && span>>shift != 0; shift += 11 {
+		var count [1 << 11]int
+		for _, s := range src {
+			count[(uint64(s.k)-uint64(lo))>>shift&(1<<11-1)]++
+		}
+		sum := 0
+		for i, n := range count {
+			count[i], sum = sum, sum+n
+		}
+		for _, s := range src {
+			d := (uint64(s.k) - uint64(lo)) >> shift & (1<<11 - 1)
+			dst[count[d]] = s
+			count[d]++
+		}
+		src, dst = dst, src
+	}
+	if &src[0] != &keys[0] {
+		copy(keys, src)
+	}
 }
 
 // compare orders row a of chunk ca against row b of chunk cb.

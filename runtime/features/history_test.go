@@ -136,7 +136,7 @@ func TestHistoryManyRowsInChunksKeepRowOrder(t *testing.T) {
 	f.write("data/tx.csv", b.String())
 	f.mustMaterialize(userStats().request())
 	var rows []any
-	for i := range 20000 { // more than one chunk of the lookup
+	for i := range 2*parallelRows + 1000 { // more than one reader, several chunks each
 		rows = append(rows, (i*7919)%320, "2024-05-01T06:00:00Z")
 	}
 	got := f.history(entities(rows...), "user_stats:amount")

@@ -85,6 +85,11 @@ func planLoad(v *ViewInfo, rr rowReader) (*loadPlan, error) {
 	} else if err := p.planExprs(v, header, fixed, add, target); err != nil {
 		return nil, err
 	}
+	for j, c := range p.cols {
+		if c.kind == kindText || c.kind == kindInfer {
+			p.layout.textCols = append(p.layout.textCols, j)
+		}
+	}
 	p.perStmt = max(1, 4096/len(p.cols))
 	return p, nil
 }
