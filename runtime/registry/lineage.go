@@ -19,8 +19,8 @@ type Facts struct {
 	Experiment string `json:"experiment"`
 	SpecHash   string `json:"spec_hash,omitempty"`
 	// Label is the source the labels were read from.
-	Label        string     `json:"label_source,omitempty"`
-	FeatureViews []ViewFact `json:"feature_views"`
+	Label        string       `json:"label_source,omitempty"`
+	FeatureViews []ViewFact   `json:"feature_views"`
 	Sources      []SourceFact `json:"sources"`
 }
 
