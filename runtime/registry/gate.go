@@ -162,6 +162,9 @@ func (p *gateParser) number(signed bool) (float64, error) {
 		return 0, p.errorf("expected a number, found %s", p.found())
 	}
 	v, err := strconv.ParseFloat(m, 64)
+	if errors.Is(err, strconv.ErrRange) {
+		return 0, p.errorf("%q is out of range", m)
+	}
 	if err != nil {
 		return 0, p.errorf("%q is not a number", m)
 	}
