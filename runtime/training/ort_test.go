@@ -33,6 +33,12 @@ func TestMain(m *testing.M) {
 	if err == nil {
 		ort.DestroyEnvironment()
 	}
+	if runsBench.db != nil {
+		runsBench.db.Close()
+	}
+	if runsBench.dir != "" {
+		os.RemoveAll(runsBench.dir)
+	}
 	os.Exit(code)
 }
 
