@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"crypto/sha1"
 	"database/sql"
 	"fmt"
 	"path/filepath"
@@ -65,7 +66,7 @@ func input(run string, metrics Metrics) VersionInput {
 		ArtifactSHA256:     strings.Repeat(fmt.Sprintf("%02x", len(run)), 32),
 		Signature:          []byte(`{"inputs":[{"name":"amount","type":"float32","shape":[-1]}]}`),
 		DatasetFingerprint: "ds-" + run,
-		Commit:             "c0ffee" + run,
+		Commit:             fmt.Sprintf("%x", sha1.Sum([]byte(run))),
 		Lineage: Facts{
 			Experiment:   "fraud-rf",
 			FeatureViews: []ViewFact{{Name: "user_stats", Source: "transactions", Fields: []string{"amount_7d"}}},

@@ -95,7 +95,9 @@ func TestPlanPromotionRefusesAMissingOrFailedVersion(t *testing.T) {
 	}
 	f.register("fraud", Metrics{"f1": 0.9})
 	f.register("fraud", Metrics{"f1": 0.95})
-	f.tx(func(tx *sql.Tx) error { return f.r.SetStatus(f.ctx, tx, "fraud", 2, StatusFailed, "outputs do not match the dataset") })
+	f.tx(func(tx *sql.Tx) error {
+		return f.r.SetStatus(f.ctx, tx, "fraud", 2, StatusFailed, "outputs do not match the dataset")
+	})
 	if p := f.plan("production", 7); p.Refused != "model fraud has no version 7 (the newest is 2)" {
 		t.Errorf("refused %q for a version that does not exist", p.Refused)
 	}
