@@ -16,7 +16,7 @@ import (
 // fixture is a state file with the registry's tables and a clock that
 // moves one minute per reading, so every stamp is distinct and known.
 type fixture struct {
-	t   *testing.T
+	t   testing.TB
 	ctx context.Context
 	db  *store.DB
 	r   *Registry
@@ -28,7 +28,7 @@ type fixture struct {
 // t0 is the fixture clock's first reading.
 var t0 = time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "state.db"))
@@ -122,7 +122,7 @@ func (f *fixture) aliases(model string) map[string]int {
 }
 
 // wantErr fails unless err is not nil and holds every fragment.
-func wantErr(t *testing.T, err error, fragments ...string) {
+func wantErr(t testing.TB, err error, fragments ...string) {
 	t.Helper()
 	if err == nil {
 		t.Fatalf("no error, want one holding %q", fragments)
