@@ -65,7 +65,9 @@ func open(ctx context.Context, path string, readOnly bool) (*DB, error) {
 	q.Set("_foreign_keys", "on")
 	q.Set("_busy_timeout", "10000")
 	q.Set("_txlock", "immediate")
-	dsn := "file::memory:?cache=shared&" + q.Encode()
+	// A private in-memory database, not cache=shared: that one would be
+	// shared by every empty state opened in the process.
+	dsn := "file::memory:?" + q.Encode()
 	if path != ":memory:" {
 		if readOnly {
 			q.Set("mode", "ro")

@@ -138,3 +138,24 @@ func TestCurrentRevisionIsTheLastAppliedNotTheLastFailed(t *testing.T) {
 		t.Errorf("history %+v", revs)
 	}
 }
+
+func TestEmptyStatesOpenedTogetherAreSeparate(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	a, err := OpenReadOnly(ctx, filepath.Join(dir, "a.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := OpenReadOnly(ctx, filepath.Join(dir, "b.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if _, err := a.Exec(`UPDATE state_meta SET serial = 7`); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := Serial(ctx, b); n != 0 {
+		t.Errorf("a change to one empty state shows in another: serial %d", n)
+	}
+}
