@@ -60,7 +60,7 @@ func (k *keyColumns) first(r int) int64 {
 }
 
 // compare orders two entity rows by their keys.
-func (k *keyColumns) compare(a, b entityRow) int {
+func (k *keyColumns) compare(a, b sortKey) int {
 	for j, text := range k.textKey {
 		var d int
 		switch {

@@ -8,12 +8,16 @@ import (
 
 // HistoryRequest asks for point-in-time correct features of entity rows.
 type HistoryRequest struct {
-	// Entities has a column per join key the views need and an
-	// event_timestamp column of type timestamp. Join key columns may be
-	// text or numbers: they are converted to their entity's type.
+	// Entities has a column per join key the views need and a column of
+	// points in time: timestamps, or text in the layouts sources accept.
+	// Join key columns may be text or numbers: they are converted to their
+	// entity's type.
 	Entities *Frame
 	// Features are "view:field" references.
 	Features []string
+	// TimestampColumn names the points in time; empty means
+	// event_timestamp.
+	TimestampColumn string
 }
 
 // History returns the entity rows with one column per feature: for each
@@ -30,9 +34,9 @@ func (s *Store) History(ctx context.Context, req HistoryRequest) (*Frame, error)
 	if err := ents.check(); err != nil {
 		return nil, fmt.Errorf("history: %w", err)
 	}
-	tsCol := ents.Column(EventTimestamp)
-	if tsCol == nil || tsCol.Type != TypeTimestamp {
-		return nil, fmt.Errorf("history: entity rows need an %s column of timestamps", EventTimestamp)
+	tsCol, err := pointsInTime(ents, req.TimestampColumn)
+	if err != nil {
+		return nil, fmt.Errorf("history: %w", err)
 	}
 	groups, err := groupRefs(req.Features)
 	if err != nil {
@@ -61,6 +65,35 @@ func (s *Store) History(ctx context.Context, req HistoryRequest) (*Frame, error)
 		}
 	}
 	return &Frame{Columns: append(slices.Clip(ents.Columns), cols...)}, nil
+}
+
+// pointsInTime is the entity rows' timestamp column, parsed when text.
+func pointsInTime(ents *Frame, name string) (*Column, error) {
+	if name == "" {
+		name = EventTimestamp
+	}
+	c := ents.Column(name)
+	switch {
+	case c == nil:
+		return nil, fmt.Errorf("entity rows have no %s column", name)
+	case c.Type == TypeTimestamp:
+		return c, nil
+	case c.Type != TypeString:
+		return nil, fmt.Errorf("entity rows' %s column holds %s values, not timestamps", name, c.Type)
+	}
+	ts := NewColumn(name, TypeTimestamp, c.Len())
+	for r, s := range c.Strings {
+		if c.IsNull(r) || s == "" {
+			ts.SetNull(r)
+			continue
+		}
+		v, err := parseTimestamp([]byte(s))
+		if err != nil {
+			return nil, fmt.Errorf("entity row %d: %s: %s: %w", r+1, name, parseMsg([]byte(s), "timestamp"), err)
+		}
+		ts.Ints[r] = v
+	}
+	return ts, nil
 }
 
 // featureColumns makes the output columns, named by field unless the name

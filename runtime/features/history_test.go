@@ -227,3 +227,27 @@ func TestHistoryUnknownViewOrFieldIsAnError(t *testing.T) {
 		}
 	}
 }
+
+func TestHistoryParsesTextTimesOfANamedColumn(t *testing.T) {
+	f := newFixture(t)
+	f.write("data/tx.csv", txCSV)
+	f.mustMaterialize(userStats().request())
+	ids := &Column{Name: "user_id", Type: TypeString, Strings: []string{"1", "1"}}
+	at := &Column{Name: "label_time", Type: TypeString, Strings: []string{"2024-05-01 12:00:00", "2024-05-02"}}
+	out, err := f.s.History(context.Background(), HistoryRequest{
+		Entities: &Frame{Columns: []*Column{ids, at}}, Features: []string{"user_stats:amount"}, TimestampColumn: "label_time",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := []any{out.Column("amount").Value(0), out.Column("amount").Value(1)}; !reflect.DeepEqual(got, []any{10.5, 30.25}) {
+		t.Fatalf("amounts = %v", got)
+	}
+	at.Strings[1] = "soon"
+	_, err = f.s.History(context.Background(), HistoryRequest{
+		Entities: &Frame{Columns: []*Column{ids, at}}, Features: []string{"user_stats:amount"}, TimestampColumn: "label_time",
+	})
+	if err == nil || err.Error() != `history: entity row 2: label_time: parse "soon" as timestamp: want `+timestampLayouts {
+		t.Fatalf("err = %v", err)
+	}
+}

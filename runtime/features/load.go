@@ -14,9 +14,9 @@ import (
 type loadCol struct {
 	name     string // the source column
 	kind     colKind
-	src      int  // position in the reader's columns
-	required bool // keys and timestamps may not be empty
-	what     string
+	src      int    // position in the reader's columns
+	required bool   // keys and timestamps may not be empty
+	what     string // what a required column is, for messages
 }
 
 // loadPlan says how a view's rows go from a reader into its offline table:
@@ -25,7 +25,7 @@ type loadPlan struct {
 	view   *ViewInfo
 	cols   []loadCol
 	layout layout
-	// head and row make the insert statement: head, then n row tuples,
+	// The insert statement of n rows is head, n tuples of parameters,
 	// then tail.
 	head, tail string
 	perStmt    int

@@ -108,15 +108,15 @@ func (s *Store) Materialize(ctx context.Context, tx *sql.Tx, req MaterializeRequ
 	if res.Mode == ModeIncremental && ld.read == 0 {
 		res.Mode = ModeUnchanged
 	}
-	if v.Online {
+	// The online table takes every entity's newest row after a rebuild,
+	// and those of the entities an incremental load touched otherwise.
+	if all := res.Mode == ModeFull || onlineNew; v.Online && (all || len(ld.touched) > 0) {
 		keys := ld.touched
-		if res.Mode == ModeFull || onlineNew {
+		if all {
 			keys = nil
 		}
-		if keys != nil || res.Mode == ModeFull || onlineNew {
-			if res.OnlineRows, err = updateOnline(ctx, tx, v, keys); err != nil {
-				return res, err
-			}
+		if res.OnlineRows, err = updateOnline(ctx, tx, v, keys); err != nil {
+			return res, err
 		}
 	}
 	if res.Mode != ModeFull && prev != nil {
@@ -127,7 +127,7 @@ func (s *Store) Materialize(ctx context.Context, tx *sql.Tx, req MaterializeRequ
 	}
 	res.Watermark = rec.info.Watermark
 	rec.size, rec.sha, rec.lines = src.state()
-	return res, writeRecord(ctx, tx, rec, &res, time.Now())
+	return res, writeRecord(ctx, tx, rec, prev, &res, time.Now())
 }
 
 // loadRows runs a loader over rr with a page cache big enough for the

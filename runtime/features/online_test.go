@@ -2,11 +2,14 @@ package features
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"sluice/schema"
 )
 
 func TestOnlineStatuses(t *testing.T) {
@@ -131,5 +134,26 @@ func TestStatusMarshalsAsFeastName(t *testing.T) {
 	b, err := json.Marshal(Value{Status: OutsideMaxAge})
 	if err != nil || !strings.Contains(string(b), `"Status":"OUTSIDE_MAX_AGE"`) {
 		t.Fatalf("json = %s, %v", b, err)
+	}
+}
+
+func TestOnlineLookupOfViewMadeAgainAfterDelete(t *testing.T) {
+	f := newFixture(t)
+	f.write("data/tx.csv", txCSV)
+	f.mustMaterialize(userStats().request())
+	ctx := context.Background()
+	now := ts("2024-05-02T01:00:00Z")
+	if _, err := f.s.OnlineView(ctx, "user_stats", []EntityKey{{1}}, []string{"amount"}, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.db.Tx(ctx, func(tx *sql.Tx) error { return f.s.DeleteView(ctx, tx, "user_stats") }); err != nil {
+		t.Fatal(err)
+	}
+	v := userStats()
+	v.fields = []schema.FeatureField{{Name: "amount", Type: "string", Expr: "'EUR ' || amount"}}
+	f.mustMaterialize(v.request())
+	vals, err := f.s.OnlineView(ctx, "user_stats", []EntityKey{{1}}, []string{"amount"}, now)
+	if err != nil || vals[0][0].Value != "EUR 30.25" {
+		t.Fatalf("online after the view was made again = %v, %v; want the new string value", vals, err)
 	}
 }

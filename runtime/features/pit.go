@@ -1,7 +1,6 @@
 package features
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -12,34 +11,27 @@ import (
 	"sync"
 )
 
-// entityRow is one entity row's place in lookup order.
-type entityRow struct {
-	k   int64 // the first key, when it is an integer
-	ts  int64
-	row int32
-}
-
 // pointInTime fills out (one column per field) for every entity row, in
-// chunks of rows sorted by key and time, so that SQLite's seeks walk the
-// offline table in order.
+// chunks of rows sorted by key, so that SQLite's seeks walk the offline
+// table in order. (Rows of one key need no order among themselves: each
+// is looked up on its own.)
 func pointInTime(ctx context.Context, sn *snapshot, v *ViewInfo, fields []string, ents *Frame, tsCol *Column, out []*Column) error {
 	keys, err := entityKeys(v, ents)
 	if err != nil {
 		return err
 	}
-	order := make([]entityRow, 0, ents.Len())
+	order := make([]sortKey, 0, ents.Len())
 	for r := range ents.Len() {
 		if tsCol.IsNull(r) || keys.null(r) {
 			continue
 		}
-		order = append(order, entityRow{k: keys.first(r), ts: tsCol.Ints[r], row: int32(r)})
+		order = append(order, sortKey{k: keys.first(r), ts: tsCol.Ints[r], row: uint32(r)})
 	}
-	slices.SortFunc(order, func(a, b entityRow) int {
-		if d := keys.compare(a, b); d != 0 {
-			return d
-		}
-		return cmp.Compare(a.ts, b.ts)
-	})
+	if len(keys.textKey) == 1 && !keys.textKey[0] {
+		radixByKey(order)
+	} else {
+		slices.SortFunc(order, keys.compare)
+	}
 	for _, c := range out {
 		c.Null = make([]bool, ents.Len())
 		for r := range c.Null {
@@ -58,9 +50,9 @@ func pointInTime(ctx context.Context, sn *snapshot, v *ViewInfo, fields []string
 }
 
 // split cuts rows into n contiguous parts of near equal size.
-func split(rows []entityRow, n int) [][]entityRow {
+func split(rows []sortKey, n int) [][]sortKey {
 	n = max(1, min(n, len(rows)/parallelRows*2))
-	parts := make([][]entityRow, n)
+	parts := make([][]sortKey, n)
 	for i := range n {
 		parts[i] = rows[len(rows)*i/n : len(rows)*(i+1)/n]
 	}
@@ -68,7 +60,7 @@ func split(rows []entityRow, n int) [][]entityRow {
 }
 
 // lookupRows looks rows up on one connection, a chunk per query.
-func lookupRows(ctx context.Context, conn *sql.Conn, q func(int) string, v *ViewInfo, keys *keyColumns, order []entityRow, fields []string, out []*Column) error {
+func lookupRows(ctx context.Context, conn *sql.Conn, q func(int) string, v *ViewInfo, keys *keyColumns, order []sortKey, fields []string, out []*Column) error {
 	nk := len(v.Entities)
 	per := 30000 / (nk + 3)
 	var stmt *sql.Stmt

@@ -91,6 +91,7 @@ func newHashingReader(r io.Reader, mark int64) *hashingReader {
 	return h
 }
 
+// Read reads from the file, hashing what it returns.
 func (h *hashingReader) Read(p []byte) (int, error) {
 	n, err := h.r.Read(p)
 	b := p[:n]

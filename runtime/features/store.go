@@ -37,7 +37,7 @@ var migrations = []string{
 		name TEXT NOT NULL PRIMARY KEY,
 		spec TEXT NOT NULL,               -- ViewInfo as JSON
 		layout TEXT NOT NULL,             -- hash of what the stored rows depend on
-		version INTEGER NOT NULL,
+		version INTEGER NOT NULL,         -- moves with every materialization, never repeats
 		ttl INTEGER NOT NULL,             -- nanoseconds, 0 = never expires
 		source_size INTEGER NOT NULL,     -- bytes of the file read so far
 		source_sha256 TEXT NOT NULL,      -- of those bytes
@@ -93,8 +93,15 @@ func readRecord(ctx context.Context, q store.Querier, name string) (*record, err
 	return &r, nil
 }
 
-// writeRecord records a materialization.
-func writeRecord(ctx context.Context, tx *sql.Tx, r *record, res *MaterializeResult, now time.Time) error {
+// writeRecord records a materialization. The version is the time of it,
+// or one more than the last when the clock stepped back: it must never
+// repeat, not even for a view deleted and made again, because a cached
+// online lookup trusts a version it has seen.
+func writeRecord(ctx context.Context, tx *sql.Tx, r *record, prev *record, res *MaterializeResult, now time.Time) error {
+	r.info.Version = now.UnixNano()
+	if prev != nil && prev.info.Version >= r.info.Version {
+		r.info.Version = prev.info.Version + 1
+	}
 	spec, err := json.Marshal(&r.info)
 	if err != nil {
 		return err
@@ -105,12 +112,12 @@ func writeRecord(ctx context.Context, tx *sql.Tx, r *record, res *MaterializeRes
 	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO feature_views(name, spec, layout, version, ttl, source_size, source_sha256,
 			source_lines, watermark, rows_read, rows_written, materialized_at)
-		VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT(name) DO UPDATE SET spec = excluded.spec, layout = excluded.layout, version = version + 1,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT(name) DO UPDATE SET spec = excluded.spec, layout = excluded.layout, version = excluded.version,
 			ttl = excluded.ttl, source_size = excluded.source_size, source_sha256 = excluded.source_sha256,
 			source_lines = excluded.source_lines, watermark = excluded.watermark, rows_read = excluded.rows_read,
 			rows_written = excluded.rows_written, materialized_at = excluded.materialized_at`,
-		r.info.Name, string(spec), r.layout, int64(r.info.TTL), r.size, r.sha, r.lines, wm,
+		r.info.Name, string(spec), r.layout, r.info.Version, int64(r.info.TTL), r.size, r.sha, r.lines, wm,
 		res.RowsRead, res.RowsWritten, now.UTC().Format(time.RFC3339Nano))
 	if err != nil {
 		return fmt.Errorf("record feature view %s: %w", r.info.Name, err)
