@@ -1,12 +1,16 @@
 package serving
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
 	"strconv"
 	"strings"
+	"unsafe"
 )
+
+var comma = []byte{','}
 
 // arrayParser reads a JSON value — a number, a string, or nested arrays of
 // them — into a flat tensor of one element type, checking that the arrays
@@ -36,6 +40,15 @@ func parseTensor(raw []byte, dt DType, finite bool, where string) (Tensor, error
 func parseWith(p arrayParser) (Tensor, error) {
 	dt := p.dt
 	t := Tensor{DType: dt}
+	// Elements are separated by commas: their count bounds the data.
+	switch n := bytes.Count(p.b, comma) + 1; dt {
+	case Float32:
+		t.F32 = make([]float32, 0, n)
+	case Float64:
+		t.F64 = make([]float64, 0, n)
+	case Int64:
+		t.I64 = make([]int64, 0, n)
+	}
 	p.t = &t
 	if err := p.value(); err != nil {
 		return Tensor{}, err
@@ -153,10 +166,12 @@ func (p *arrayParser) scalar() error {
 		}
 		return p.fromString(s)
 	}
-	for p.i < len(p.b) && !strings.ContainsRune(" \t\r\n,]}", rune(p.b[p.i])) {
+	for p.i < len(p.b) && !delimiter[p.b[p.i]] {
 		p.i++
 	}
-	tok := string(p.b[start:p.i])
+	// The token is only read while p.b is unchanged; strconv copies it into
+	// any error it returns.
+	tok := unsafe.String(&p.b[start], p.i-start)
 	switch {
 	case tok == "true" || tok == "false" || tok == "null":
 		return p.errf("%s is not a %s", tok, p.dt)
@@ -188,6 +203,9 @@ func (p *arrayParser) scalar() error {
 	}
 	return p.float(f, tok)
 }
+
+// delimiter marks the bytes that end a bare JSON token.
+var delimiter = [256]bool{' ': true, '\t': true, '\r': true, '\n': true, ',': true, ']': true, '}': true}
 
 func isRange(err error) bool {
 	ne, ok := err.(*strconv.NumError)

@@ -25,6 +25,9 @@ var ortLib string
 var ortErr error
 
 func TestMain(m *testing.M) {
+	if addr := os.Getenv("SLUICE_BENCH_SERVE"); addr != "" {
+		os.Exit(benchServe(addr)) // bench/serving/run.sh's server, not a test run
+	}
 	ortLib, ortErr = findORT()
 	if ortErr == nil {
 		ortErr = InitORT(ortLib)

@@ -110,8 +110,21 @@ func (s *Server) tfPredict(r *http.Request, v *version, body []byte) ([]byte, er
 // decodeTF reads a predict body into named tensors.
 func (v *version) decodeTF(body []byte) (map[string]Tensor, bool, error) {
 	var req tfRequest
-	if err := json.Unmarshal(body, &req); err != nil {
-		return nil, false, badInput("malformed JSON: %v", jsonErr(err, body))
+	ok := objectMembers(body, func(key string, raw []byte) {
+		switch key {
+		case "instances":
+			req.Instances = raw
+		case "inputs":
+			req.Inputs = raw
+		}
+	})
+	if !ok {
+		// Invalid JSON, or a key with escapes: encoding/json decides, and
+		// says where the JSON breaks.
+		req = tfRequest{}
+		if err := json.Unmarshal(body, &req); err != nil {
+			return nil, false, badInput("malformed JSON: %v", jsonErr(err, body))
+		}
 	}
 	switch {
 	case req.Instances != nil && req.Inputs != nil:

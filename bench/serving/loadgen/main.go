@@ -1,0 +1,134 @@
+// Command loadgen is a closed-loop HTTP load generator: each of N clients
+// sends a request, waits for the answer, and sends the next, for a fixed
+// time. It prints one tab-separated line per client count:
+//
+//	clients  requests/s  p50_ms  p95_ms  p99_ms  errors
+//
+// Only loopback targets make sense here: it is for bench/serving/run.sh.
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+func main() {
+	url := flag.String("url", "", "endpoint to POST to")
+	width := flag.Int("width", 20, "features in the one-row request body")
+	format := flag.String("format", "tf", "request body: tf ({\"instances\": [[...]]}) or v2")
+	clients := flag.String("clients", "1,2,4,8,16,64", "client counts to run, one after another")
+	duration := flag.Duration("duration", 5*time.Second, "measured time per client count")
+	warmup := flag.Duration("warmup", time.Second, "unmeasured time before each count")
+	flag.Parse()
+	if !strings.HasPrefix(*url, "http://127.") && !strings.HasPrefix(*url, "http://localhost") {
+		fmt.Fprintln(os.Stderr, "loadgen: -url must be a loopback http:// address")
+		os.Exit(2)
+	}
+	body := requestBody(*format, *width)
+	for _, f := range strings.Split(*clients, ",") {
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 1 {
+			fmt.Fprintf(os.Stderr, "loadgen: bad client count %q\n", f)
+			os.Exit(2)
+		}
+		r := run(*url, body, n, *warmup, *duration)
+		fmt.Printf("%d\t%.0f\t%.2f\t%.2f\t%.2f\t%d\n", n, r.rps, r.p(50), r.p(95), r.p(99), r.errors)
+	}
+}
+
+// requestBody is one row of width random features.
+func requestBody(format string, width int) []byte {
+	rng := rand.New(rand.NewPCG(1, 2))
+	vals := make([]string, width)
+	for i := range vals {
+		vals[i] = strconv.FormatFloat(rng.Float64()*2-1, 'f', 4, 64)
+	}
+	row := strings.Join(vals, ",")
+	if format == "v2" {
+		return []byte(fmt.Sprintf(`{"inputs":[{"name":"input","shape":[1,%d],"datatype":"FP32","data":[%s]}]}`, width, row))
+	}
+	return []byte(`{"instances":[[` + row + `]]}`)
+}
+
+type result struct {
+	rps       float64
+	latencies []time.Duration
+	errors    int
+}
+
+func (r result) p(q float64) float64 {
+	if len(r.latencies) == 0 {
+		return 0
+	}
+	i := int(float64(len(r.latencies)-1) * q / 100)
+	return float64(r.latencies[i]) / float64(time.Millisecond)
+}
+
+// run drives n clients for warmup+duration and measures the last part.
+func run(url string, body []byte, n int, warmup, duration time.Duration) result {
+	tr := &http.Transport{MaxIdleConns: n, MaxIdleConnsPerHost: n, DisableCompression: true}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
+	ctx, cancel := context.WithTimeout(context.Background(), warmup+duration)
+	defer cancel()
+	start := time.Now()
+	measureFrom := start.Add(warmup)
+	var mu sync.Mutex
+	var all []time.Duration
+	errors := 0
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var lat []time.Duration
+			errs := 0
+			for ctx.Err() == nil {
+				t0 := time.Now()
+				ok := post(ctx, client, url, body)
+				t1 := time.Now()
+				if t0.Before(measureFrom) || ctx.Err() != nil {
+					continue
+				}
+				if ok {
+					lat = append(lat, t1.Sub(t0))
+				} else {
+					errs++
+				}
+			}
+			mu.Lock()
+			all = append(all, lat...)
+			errors += errs
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	slices.Sort(all)
+	return result{rps: float64(len(all)) / duration.Seconds(), latencies: all, errors: errors}
+}
+
+func post(ctx context.Context, c *http.Client, url string, body []byte) bool {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return false
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.Do(req)
+	if err != nil {
+		return false
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}

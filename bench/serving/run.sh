@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# Serving throughput and latency, one run side by side: a closed-loop load
+# generator on 127.0.0.1 sends one-row TF Serving predict requests from 1 to
+# 64 clients to
+#   - Sluice with the batcher off (max_batch_size 1) and on,
+#   - a naive Go server calling ONNX Runtime once per request (naive/),
+#   - a Node onnxruntime-node server (node/),
+#   - and, for the small model, a Go net/http + JSON handler doing no
+#     inference at all: the HTTP ceiling for one-row requests,
+# for an MLP 20→256→256→1 (cheap: HTTP dominates) and a compute-bound MLP
+# 64→1024→1024→1024→1. Prints markdown.
+#
+# BENCH_DURATION (default 3s) is measured per client count after 1s of
+# warm-up; BENCH_CLIENTS (default 1,2,4,8,16,64) lists the counts.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+duration=${BENCH_DURATION:-3s}
+clients=${BENCH_CLIENTS:-1,2,4,8,16,64}
+lib=${SLUICE_ORT_LIB:-$(scripts/fetch-ort.sh)}
+export SLUICE_ORT_LIB=$lib
+work=$(mktemp -d)
+pid=""
+cleanup() {
+  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+go run ./cmd/gen-testmodels -mlp 20,256,256,1 -o "$work/small.onnx"
+go run ./cmd/gen-testmodels -mlp 64,1024,1024,1024,1 -o "$work/large.onnx"
+go test -c -o "$work/serving.test" ./runtime/serving
+go build -o "$work/loadgen" ./bench/serving/loadgen
+go build -o "$work/naive" ./bench/serving/naive
+nodedir="${SLUICE_CACHE:-$HOME/.cache/sluice}/bench/node"
+if [ ! -d "$nodedir/node_modules/onnxruntime-node" ]; then
+  mkdir -p "$nodedir"
+  cp bench/serving/node/package.json "$nodedir/"
+  (cd "$nodedir" && npm install --silent --ignore-scripts --no-audit --no-fund >/dev/null)
+fi
+
+# start runs a server in the background and waits for "listening on ADDR".
+start() {
+  : >"$work/server.out" # before the server starts, or a stale line could be read
+  "$@" >>"$work/server.out" 2>&1 &
+  pid=$!
+  for _ in $(seq 300); do
+    if grep -q 'listening on' "$work/server.out"; then
+      addr=$(grep -o 'listening on .*' "$work/server.out" | cut -d' ' -f3)
+      return
+    fi
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "server did not start: $*" >&2
+  cat "$work/server.out" >&2
+  exit 1
+}
+
+stop() {
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  pid=""
+}
+
+# measure NAME WIDTH: one loadgen run against $addr, appended to results.
+measure() {
+  "$work/loadgen" -url "http://$addr/v1/models/bench:predict" -width "$2" -clients "$clients" -duration "$duration" |
+    while IFS=$'\t' read -r c rps p50 p95 p99 errs; do
+      printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$c" "$rps" "$p50" "$p95" "$p99" "$errs"
+    done >>"$work/results"
+  stop
+}
+
+sluice() { # MODEL MAX_BATCH DELAY INSTANCES THREADS
+  start env SLUICE_BENCH_SERVE=127.0.0.1:0 SLUICE_BENCH_MODEL="$1" SLUICE_BENCH_MAX_BATCH="$2" \
+    SLUICE_BENCH_DELAY="$3" SLUICE_BENCH_INSTANCES="$4" SLUICE_BENCH_THREADS="$5" "$work/serving.test"
+}
+
+for m in small large; do
+  : >"$work/results"
+  model="$work/$m.onnx"
+  width=20
+  [ "$m" = large ] && width=64
+  if [ "$m" = small ]; then
+    start "$work/naive" -noinfer; measure "HTTP ceiling (Go net/http + JSON, no inference)" $width
+  fi
+  sluice "$model" 1 0 2 1; measure "Sluice, batcher off (max_batch_size 1, 2 instances)" $width
+  if [ "$m" = small ]; then
+    sluice "$model" 64 200us 1 1; measure "Sluice, batcher on (max_batch_size 64, max_queue_delay 200us, 1 instance)" $width
+  else
+    sluice "$model" 64 1ms 2 1; measure "Sluice, batcher on (max_batch_size 64, max_queue_delay 1ms, 2 instances)" $width
+  fi
+  start "$work/naive" -model "$model"; measure "naive Go (ORT once per request)" $width
+  NODE_PATH="$nodedir/node_modules" start node bench/serving/node/server.js "$model"; measure "Node onnxruntime-node" $width
+
+  title="MLP 20→256→256→1"
+  [ "$m" = large ] && title="MLP 64→1024→1024→1024→1 (compute-bound)"
+  echo "### $title: one-row requests/s (p50 / p99 ms)"
+  echo
+  header="| server |"; rule="|---|"
+  for c in ${clients//,/ }; do header="$header $c clients |"; rule="$rule---|"; done
+  echo "$header"; echo "$rule"
+  cut -f1 "$work/results" | uniq | while read -r name; do
+    line="| $name |"
+    while IFS=$'\t' read -r n c rps p50 p95 p99 errs; do
+      [ "$n" = "$name" ] || continue
+      cell="$rps ($p50 / $p99)"
+      [ "$errs" != 0 ] && cell="$cell, $errs errors"
+      line="$line $cell |"
+    done <"$work/results"
+    echo "$line"
+  done
+  echo
+  # Targets at the largest client count.
+  last=${clients##*,}
+  at() { awk -F'\t' -v n="$1" -v c="$last" -v f="$2" 'index($1, n) == 1 && $2 == c { print $f }' "$work/results"; }
+  on=$(at "Sluice, batcher on" 3); onp99=$(at "Sluice, batcher on" 6)
+  naive=$(at "naive Go" 3); node=$(at "Node" 3)
+  best=$naive; bestp99=$(at "naive Go" 6); bestname="naive Go"
+  if awk -v a="$node" -v b="$naive" 'BEGIN { exit !(a > b) }'; then best=$node; bestp99=$(at "Node" 6); bestname="Node"; fi
+  if [ "$m" = small ]; then
+    ceil=$(at "HTTP ceiling" 3)
+    awk -v s="$on" -v c="$ceil" -v n="$last" 'BEGIN { printf "At %d clients: Sluice (batcher on) / HTTP ceiling = %.2f (target ≥ 0.9)\n\n", n, s / c }'
+  else
+    awk -v s="$on" -v b="$best" -v sp="$onp99" -v bp="$bestp99" -v bn="$bestname" -v n="$last" \
+      'BEGIN { printf "At %d clients: Sluice (batcher on) / %s (the better peer) = %.2f× (target ≥ 3), p99 %.2f ms vs %.2f ms (target lower)\n\n", n, bn, s / b, sp, bp }'
+  fi
+done
