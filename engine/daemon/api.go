@@ -45,6 +45,8 @@ func (d *Daemon) readyz(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case err != nil:
 		http.Error(w, err.Error(), http.StatusServiceUnavailable)
+	case s.LockLost:
+		http.Error(w, "not ready: another writer took the state over", http.StatusServiceUnavailable)
 	case !s.Ready && s.LastError != nil:
 		http.Error(w, "not ready: no revision applied yet: "+s.LastError.Message, http.StatusServiceUnavailable)
 	case !s.Ready:

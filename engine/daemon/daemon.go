@@ -97,6 +97,7 @@ type Daemon struct {
 	abortApply context.CancelFunc // interrupts an apply in progress
 	applyCtx   context.Context
 	done       chan struct{} // closed when the loop and triggers have returned
+	loopDone   chan struct{} // closed when the loop has returned
 	kick       chan struct{}
 	syncs      chan chan error
 
@@ -123,7 +124,7 @@ func Start(ctx context.Context, cfg Config) (*Daemon, error) {
 	if cfg.Path == "" {
 		cfg.Path = "."
 	}
-	d := &Daemon{cfg: cfg, log: cfg.Logger, remote: isRemote(cfg.Repo), done: make(chan struct{}),
+	d := &Daemon{cfg: cfg, log: cfg.Logger, remote: isRemote(cfg.Repo), done: make(chan struct{}), loopDone: make(chan struct{}),
 		kick: make(chan struct{}, 1), syncs: make(chan chan error)}
 	if d.log == nil {
 		d.log = slog.New(slog.DiscardHandler)
@@ -163,7 +164,11 @@ func (d *Daemon) start(watcher *source.Watcher) {
 	d.applyCtx, d.abortApply = context.WithCancel(base)
 	var wg sync.WaitGroup
 	wg.Add(1)
-	go func() { defer wg.Done(); d.loop(loopCtx) }()
+	go func() {
+		defer wg.Done()
+		defer close(d.loopDone)
+		d.loop(loopCtx)
+	}()
 	if watcher != nil {
 		wg.Add(1)
 		go func() { defer wg.Done(); watcher.Run(loopCtx, d.poke) }()
@@ -227,8 +232,8 @@ func (d *Daemon) Sync(ctx context.Context) error {
 	reply := make(chan error, 1)
 	select {
 	case d.syncs <- reply:
-	case <-d.done:
-		return errors.New("daemon is stopped")
+	case <-d.loopDone:
+		return errors.New("the reconcile loop has stopped")
 	case <-ctx.Done():
 		return ctx.Err()
 	}
@@ -278,4 +283,5 @@ const (
 	keyRetry   = "retry_in"
 	keyStep    = "step"
 	keyStatus  = "status"
+	keyDetail  = "detail"
 )

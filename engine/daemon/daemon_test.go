@@ -118,3 +118,28 @@ func TestDaemonRefusesWhileAnotherWriterHoldsTheState(t *testing.T) {
 	}
 	l.Release(context.Background())
 }
+
+func TestDaemonWhoseLockIsTakenOverStopsReconciling(t *testing.T) {
+	repo := newRepo(t)
+	h := start(t, repo.Dir(), "", nil)
+	h.waitCurrent(repo.Head())
+
+	// Another writer finds the daemon's heartbeat stale and takes over.
+	other := openDB(t, h.path)
+	if _, err := other.Exec(`UPDATE state_lock SET heartbeat = '2000-01-01T00:00:00Z'`); err != nil {
+		t.Fatal(err)
+	}
+	l, err := store.Lock(context.Background(), other, store.Self("apply"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Release(context.Background())
+	eventually(t, "the daemon to notice at its next heartbeat", func() bool { return h.status().LockLost })
+	if code, _ := h.call("GET", "/readyz", nil, nil); code != http.StatusServiceUnavailable {
+		t.Errorf("/readyz after the lock was lost: %d", code)
+	}
+	commitView(repo, 1)
+	if code, body := h.call("POST", "/api/sync?wait=true", nil, nil); code != http.StatusConflict || !strings.Contains(body, "stopped") {
+		t.Errorf("sync after the lock was lost: %d %s", code, body)
+	}
+}

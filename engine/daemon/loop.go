@@ -42,6 +42,14 @@ func (d *Daemon) loop(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
+		case <-d.lease.Lost():
+			// Another writer decided this daemon was gone and took the
+			// state; writing on would make two writers.
+			d.log.Error("the state lock was taken over by another writer; reconciling stops")
+			d.mu.Lock()
+			d.st.lockLost = true
+			d.mu.Unlock()
+			return
 		case <-d.kick:
 			d.mu.Lock()
 			force := d.st.force

@@ -136,7 +136,7 @@ func (d *Daemon) applied(ctx context.Context, t target, rev *source.Revision, pj
 	if err != nil {
 		d.log.Error("record event", keyErr, err)
 	}
-	d.log.Info(msg, keyCommit, short(rev.Commit), keyOutcome, res.Outcome)
+	d.log.Info("applied", keyCommit, short(rev.Commit), keyOutcome, res.Outcome, keyDetail, msg)
 }
 
 // succeed clears the failure a pass of t has fixed: a head pass fixes

@@ -24,6 +24,7 @@ type state struct {
 	fetchErr      string
 	passes        int
 	force         bool // the next poke is a sync, past any backoff
+	lockLost      bool // another writer took the state over; the loop stopped
 	firstPassDone bool
 	lastPlanned   time.Time
 	nextRecheck   time.Time
@@ -59,7 +60,10 @@ type Status struct {
 	NextRecheck *time.Time      `json:"next_recheck,omitempty"`
 	FetchError  string          `json:"fetch_error,omitempty"`
 	Lock        *store.LockInfo `json:"lock,omitempty"`
-	Webhooks    WebhookStats    `json:"webhooks"`
+	// LockLost is set when another writer took the state over and this
+	// daemon stopped reconciling.
+	LockLost bool         `json:"lock_lost,omitempty"`
+	Webhooks WebhookStats `json:"webhooks"`
 }
 
 // RevisionInfo is one recorded attempt to apply a commit.
@@ -136,7 +140,8 @@ func (d *Daemon) Status(ctx context.Context) (*Status, error) {
 	if s.Phase == "" {
 		s.Phase = phaseIdle
 	}
-	s.Ready = d.st.firstPassDone && cur != nil
+	s.Ready = d.st.firstPassDone && cur != nil && !d.st.lockLost
+	s.LockLost = d.st.lockLost
 	s.Failures, s.FetchError, s.Webhooks = d.st.failures, d.st.fetchErr, d.st.webhooks
 	if f := d.st.failure; f != nil {
 		s.LastError = &ErrorInfo{Commit: f.Commit, Ref: f.Ref, Reason: f.Reason, Message: f.Message, Errors: f.Errors,
