@@ -137,13 +137,6 @@ func Start(ctx context.Context, cfg Config) (*Daemon, error) {
 	if d.lease, err = lock(ctx, cfg.DB, store.Self("daemon")); err != nil {
 		return nil, err
 	}
-	var watcher *source.Watcher
-	if !d.remote {
-		if watcher, err = source.NewWatcher(cfg.Repo, cfg.Branch); err != nil {
-			d.lease.Release(ctx)
-			return nil, fmt.Errorf("start daemon: %w", err)
-		}
-	}
 	if cfg.Listen != "" {
 		if d.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
 			d.lease.Release(ctx)
@@ -151,6 +144,18 @@ func Start(ctx context.Context, cfg Config) (*Daemon, error) {
 		}
 		d.srv = &http.Server{Handler: d.Handler(), ReadHeaderTimeout: 10 * time.Second,
 			ErrorLog: slog.NewLogLogger(d.log.Handler(), slog.LevelWarn)}
+	}
+	// The watcher is made last: it holds an fsnotify instance that only
+	// its Run closes.
+	var watcher *source.Watcher
+	if !d.remote {
+		if watcher, err = source.NewWatcher(cfg.Repo, cfg.Branch); err != nil {
+			if d.ln != nil {
+				d.ln.Close()
+			}
+			d.lease.Release(ctx)
+			return nil, fmt.Errorf("start daemon: %w", err)
+		}
 	}
 	d.start(watcher)
 	return d, nil

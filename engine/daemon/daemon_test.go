@@ -143,3 +143,17 @@ func TestDaemonWhoseLockIsTakenOverStopsReconciling(t *testing.T) {
 		t.Errorf("sync after the lock was lost: %d %s", code, body)
 	}
 }
+
+func TestStartThatFailsReleasesTheLock(t *testing.T) {
+	path := t.TempDir() + "/state.db"
+	db := openDB(t, path)
+	_, err := Start(context.Background(), Config{DB: db, Repo: t.TempDir(), Path: "specs"})
+	if err == nil || !strings.Contains(err.Error(), "not a git repository") {
+		t.Fatalf("start on a directory that is no repository: %v", err)
+	}
+	l, err := store.Lock(context.Background(), db, store.Self("apply"))
+	if err != nil {
+		t.Fatalf("lock after a failed start: %v", err)
+	}
+	l.Release(context.Background())
+}
