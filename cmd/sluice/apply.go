@@ -18,7 +18,7 @@ import (
 func (a *app) applyCmd() *cobra.Command {
 	var f specFlags
 	var planFile string
-	var autoApprove bool
+	var autoApprove, wait bool
 	var parallelism int
 	cmd := &cobra.Command{
 		Use:   "apply",
@@ -32,17 +32,17 @@ func (a *app) applyCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
 			if planFile != "" {
-				return a.applySaved(ctx, planFile, &f, parallelism)
+				return a.applySaved(ctx, planFile, &f, parallelism, wait)
 			}
 			l, err := a.load(ctx, &f)
 			if err != nil {
 				return err
 			}
-			db, err := store.Open(ctx, a.statePath)
+			db, release, err := a.openForWrite(ctx, wait)
 			if err != nil {
 				return err
 			}
-			defer db.Close()
+			defer release()
 			p, err := engine.MakePlan(ctx, db, engine.Input{Spec: l.spec, FS: l.rev.FS, Revision: l.revisionJSON(), StatePath: a.statePath})
 			if err != nil {
 				return err
@@ -66,7 +66,30 @@ func (a *app) applyCmd() *cobra.Command {
 	cmd.Flags().StringVar(&planFile, "plan", "", "apply this saved plan (from `sluice plan --out`)")
 	cmd.Flags().BoolVar(&autoApprove, "auto-approve", false, "apply without asking")
 	cmd.Flags().IntVar(&parallelism, "parallelism", 4, "how many independent steps may run at once")
+	cmd.Flags().BoolVar(&wait, "wait", false, "wait for another apply or daemon that holds the state to finish, instead of exiting")
 	return cmd
+}
+
+// openForWrite opens the state and takes its one-writer lock: a second apply
+// or a daemon on the same file is refused with who holds it, or waited for.
+func (a *app) openForWrite(ctx context.Context, wait bool) (*store.DB, func(), error) {
+	db, err := store.Open(ctx, a.statePath)
+	if err != nil {
+		return nil, nil, err
+	}
+	lock := store.Lock
+	if wait {
+		lock = store.WaitLock
+	}
+	lease, err := lock(ctx, db, store.Self("apply"))
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	return db, func() {
+		lease.Release(context.WithoutCancel(ctx))
+		db.Close()
+	}, nil
 }
 
 // confirm asks on a terminal; without one, it refuses.
@@ -91,17 +114,17 @@ func isTerminal(f *os.File) bool {
 
 // applySaved applies a saved plan after checking that neither the revision
 // nor the state moved since it was made.
-func (a *app) applySaved(ctx context.Context, file string, f *specFlags, parallelism int) error {
+func (a *app) applySaved(ctx context.Context, file string, f *specFlags, parallelism int, wait bool) error {
 	saved, err := planjson.ReadSaved(file)
 	if err != nil {
 		return err
 	}
 	sp := saved.Plan
-	db, err := store.Open(ctx, a.statePath)
+	db, release, err := a.openForWrite(ctx, wait)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer release()
 	serial, err := store.Serial(ctx, db)
 	if err != nil {
 		return err

@@ -87,7 +87,11 @@ func (a *app) eventsCmd() *cobra.Command {
 			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "TIME\tRESOURCE\tTYPE\tREASON\tMESSAGE")
 			for _, e := range events {
-				fmt.Fprintf(tw, "%s\t%s.%s\t%s\t%s\t%s\n", e.At.Local().Format(time.DateTime), e.Kind, e.Name, e.Type, e.Reason, e.Message)
+				res := "-"
+				if e.Kind != "" {
+					res = e.Kind + "." + e.Name
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.At.Local().Format(time.DateTime), res, e.Type, e.Reason, e.Message)
 			}
 			return tw.Flush()
 		},
