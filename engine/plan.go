@@ -123,8 +123,14 @@ func (pl *planner) resource(r schema.Resource) {
 		pl.source(c, src)
 	}
 	if m.Suspend && c.Recorded != nil {
-		c.Action, c.Effect, c.Runtime, c.Diff = planjson.ActionNoOp, planjson.EffectNone, nil, nil
+		// Suspended, as in Flux: nothing is applied, but the plan keeps
+		// the pending diff so reviewers see what resuming would do.
+		pending := c.Action != planjson.ActionNoOp
+		c.Action, c.Effect, c.Runtime, c.Full = planjson.ActionNoOp, planjson.EffectNone, nil, false
 		c.Reasons = []string{planjson.ReasonSuspended}
+		if pending {
+			c.Detail = "suspended: these changes wait until suspend is false"
+		}
 		return
 	}
 	pl.dependencies(c, r)

@@ -22,6 +22,7 @@ func Text(w io.Writer, p *planjson.Plan) {
 		fmt.Fprintln(w, "\nPlanning failed; nothing would be applied.")
 		return
 	}
+	suspended(w, p)
 	if !p.HasChanges() {
 		fmt.Fprintf(w, "\nNo changes. The state matches this revision (%d resources).\n", len(p.ResourceChanges))
 		return
@@ -41,6 +42,19 @@ func Text(w io.Writer, p *planjson.Plan) {
 	fmt.Fprintf(w, "\n%s\n", SummaryLine(p.Summary))
 	if e := EffectsLine(p.Summary); e != "" {
 		fmt.Fprintf(w, "%s\n", e)
+	}
+}
+
+// suspended lists suspended resources that have changes waiting.
+func suspended(w io.Writer, p *planjson.Plan) {
+	for _, c := range p.ResourceChanges {
+		if c.Action != planjson.ActionNoOp || c.Detail == "" || len(c.Diff) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "\n  ||  %s  suspended: %d field changes wait until suspend is false\n", c.Address, len(c.Diff))
+		for _, d := range c.Diff {
+			fmt.Fprintf(w, "        %s\n", fieldLine(d))
+		}
 	}
 }
 
