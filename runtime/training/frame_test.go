@@ -192,3 +192,23 @@ func TestFingerprintIsStableAcrossReleases(t *testing.T) {
 		t.Errorf("fingerprint of numbered(3) = %s, want %s", got, want)
 	}
 }
+
+func TestDescribeSummarisesTheDataset(t *testing.T) {
+	m := Describe(numbered(4), TaskClassification)
+	x, s := m.Columns[0], m.Columns[1]
+	if m.Rows != 4 || m.Digest != Fingerprint(numbered(4)) || m.Label != "y" {
+		t.Errorf("manifest %+v", m)
+	}
+	if x.Type != "number" || *x.Min != 0 || *x.Max != 3 || *x.Mean != 1.5 || s.Type != "string" || s.Distinct != 3 {
+		t.Errorf("columns %+v %+v", x, s)
+	}
+	if m.Classes["0"] != 2 || m.Classes["1"] != 2 || len(m.Classes) != 2 {
+		t.Errorf("classes %v", m.Classes)
+	}
+	if !m.TimeFrom.Equal(time.Date(2024, 1, 1, 1, 0, 0, 0, time.UTC)) || !m.TimeTo.Equal(time.Date(2024, 1, 1, 4, 0, 0, 0, time.UTC)) {
+		t.Errorf("times %v to %v", m.TimeFrom, m.TimeTo)
+	}
+	if Describe(numbered(4), TaskRegression).Classes != nil {
+		t.Error("a regression dataset counted classes")
+	}
+}

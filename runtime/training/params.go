@@ -67,7 +67,7 @@ func (p *params) Float(name string, def, lo, hi float64, loOpen bool) float64 {
 		case !isNum:
 			p.failf(name, "%s, want a number", show(v))
 		case math.IsNaN(f) || f < lo || f > hi || (loOpen && f == lo):
-			p.failf(name, "%v, want a number %s", f, rangeText(lo, hi, loOpen))
+			p.failf(name, "%v, want a number%s", f, rangeText(lo, hi, loOpen))
 		default:
 			x = f
 		}
@@ -110,9 +110,9 @@ func (p *params) toInt(name string, v any, def, lo, hi int) int {
 	f, isNum := number(v)
 	switch {
 	case !isNum || f != math.Trunc(f):
-		p.failf(name, "%s, want an integer %s", show(v), rangeText(float64(lo), float64(hi), false))
+		p.failf(name, "%s, want an integer%s", show(v), rangeText(float64(lo), float64(hi), false))
 	case f < float64(lo) || f > float64(hi):
-		p.failf(name, "%v, want an integer %s", f, rangeText(float64(lo), float64(hi), false))
+		p.failf(name, "%v, want an integer%s", f, rangeText(float64(lo), float64(hi), false))
 	default:
 		return int(f)
 	}
@@ -154,8 +154,8 @@ func (p *params) Enum(name, def string, allowed ...string) string {
 	return x
 }
 
-// Raw marks name as known and returns its value for a caller that parses
-// it itself, recording effective as its value.
+// Raw marks name as known and returns its value (absent or null: not
+// ok) for a caller that parses it, and records its Effective value, itself.
 func (p *params) Raw(name string) (any, bool) {
 	return p.value(name)
 }
@@ -180,18 +180,23 @@ func (p *params) Err() error {
 	return fmt.Errorf("%s: %w", p.trainer, errors.Join(p.errs...))
 }
 
+// rangeText describes [lo, hi] after "want a number": " >= 1", " > 0 and
+// <= 1", or "" when neither bound is worth saying.
 func rangeText(lo, hi float64, loOpen bool) string {
 	op := ">="
 	if loOpen {
 		op = ">"
 	}
+	noLo, noHi := math.IsInf(lo, -1) || lo <= -1<<53, math.IsInf(hi, 1) || hi >= math.MaxInt32
 	switch {
-	case math.IsInf(hi, 1) || hi >= math.MaxInt32:
-		return fmt.Sprintf("%s %v", op, lo)
-	case math.IsInf(lo, -1):
-		return fmt.Sprintf("<= %v", hi)
+	case noLo && noHi:
+		return ""
+	case noHi:
+		return fmt.Sprintf(" %s %v", op, lo)
+	case noLo:
+		return fmt.Sprintf(" <= %v", hi)
 	}
-	return fmt.Sprintf("%s %v and <= %v", op, lo, hi)
+	return fmt.Sprintf(" %s %v and <= %v", op, lo, hi)
 }
 
 func show(v any) string {

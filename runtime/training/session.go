@@ -30,10 +30,13 @@ type Session struct {
 
 // SessionOptions say how to load and read a model.
 type SessionOptions struct {
-	// Task is TaskClassification or TaskRegression.
+	// Task is TaskClassification or TaskRegression; empty means
+	// classification when the model has an output named "probabilities".
 	Task string
 	// Classes are a classifier's labels in the order of its probability
-	// columns; nil means 0..C-1.
+	// columns; nil means 0..C-1. A built-in model's are its Classes; a
+	// command trainer's model is taken to order them as scikit-learn does,
+	// sorted: ClassesOf the training label.
 	Classes []int64
 	// Threads is ONNX Runtime's intra-op thread count; 0 leaves its default.
 	Threads int
@@ -71,6 +74,12 @@ func NewSession(model []byte, opts SessionOptions) (*Session, error) {
 	s.Signature = Signature{Inputs: describe(inputs), Outputs: describe(outputs)}
 	if err := s.findOutputs(); err != nil {
 		return nil, fmt.Errorf("load model: %w", err)
+	}
+	if s.opts.Task == "" {
+		s.opts.Task = TaskRegression
+		if s.outputs[s.probs].Name == "probabilities" {
+			s.opts.Task = TaskClassification
+		}
 	}
 	so, err := ort.NewSessionOptions()
 	if err != nil {

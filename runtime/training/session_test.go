@@ -156,3 +156,16 @@ func TestSessionStopsWhenCancelled(t *testing.T) {
 		t.Errorf("error %v", err)
 	}
 }
+
+func TestSessionTellsAClassifierByItsOutputs(t *testing.T) {
+	var fx modelFixture
+	readFixture(t, "logistic_binary", &fx)
+	p, err := loadSession(t, "logistic", SessionOptions{}).Predict(context.Background(), fx.Test.frame())
+	if err != nil || p.Classes == nil || len(p.Probabilities) != 2*len(p.Labels) {
+		t.Errorf("classifier without a task: %+v, %v", p, err)
+	}
+	p, err = loadSession(t, "linear", SessionOptions{}).Predict(context.Background(), fx.Test.frame())
+	if err != nil || p.Classes != nil || len(p.Values) != fx.Test.frame().Rows() {
+		t.Errorf("regressor without a task: %+v, %v", p, err)
+	}
+}
