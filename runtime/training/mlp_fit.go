@@ -15,6 +15,7 @@ type mlpFit struct {
 	loss       []float64
 	validation []float64
 	bestEpoch  int
+	valRows    []int // the rows early stopping held back
 }
 
 // network is an MLP's weights as gonum matrices, with Adam's moments.
@@ -51,7 +52,7 @@ func fitMLP(ctx context.Context, cfg mlpConfig, x []float64, d int, t *mlpTarget
 		batch = min(200, len(rows))
 	}
 	batch = min(batch, len(rows))
-	fit := &mlpFit{}
+	fit := &mlpFit{valRows: val}
 	best, bestScore, stale := math.Inf(1), math.Inf(-1), 0
 	var bestNet []*mat.Dense
 	for epoch := 1; epoch <= cfg.maxIter; epoch++ {

@@ -157,3 +157,45 @@ func TestMLPRefusesBadParamsNamingEach(t *testing.T) {
 		}
 	}
 }
+
+func TestMLPEarlyStoppingKeepsTheBestEpochsWeights(t *testing.T) {
+	train, _ := rings(800, 8)
+	p := newParams(MLPTrainer, map[string]any{"hidden_layer_sizes": int64(16), "early_stopping": true,
+		"n_iter_no_change": int64(5), "learning_rate_init": 0.05, "max_iter": int64(300)})
+	cfg := readMLPConfig(&TrainRequest{Seed: 4}, p)
+	enc := fitEncoding(train, true)
+	x, _ := enc.Matrix(train)
+	label := train.Column("y")
+	target := &mlpTarget{n: label.Len(), classes: []int64{0, 1}, index: classIndices(label, []int64{0, 1})}
+	fit, err := fitMLP(context.Background(), cfg, x, enc.Width(), target, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Score the returned weights on the held-back rows as early stopping
+	// did: they must score what the best epoch scored, not the last.
+	d := enc.Width()
+	right := 0
+	for _, r := range fit.valRows {
+		a := x[r*d : (r+1)*d]
+		for i, l := range fit.layers {
+			out := make([]float64, l.Out)
+			l.apply(a, 1, out)
+			if i < len(fit.layers)-1 {
+				for j := range out {
+					out[j] = math.Max(out[j], 0)
+				}
+			}
+			a = out
+		}
+		if (sigmoid(a[0]) > 0.5) == (target.index[r] == 1) {
+			right++
+		}
+	}
+	best, last := fit.validation[fit.bestEpoch-1], fit.validation[len(fit.validation)-1]
+	if got := float64(right) / float64(len(fit.valRows)); got != best {
+		t.Errorf("kept weights score %v on the validation rows; the best epoch (%d) scored %v, the last %v", got, fit.bestEpoch, best, last)
+	}
+	if best == last {
+		t.Log("the last epoch was also the best; the test shows less than it could")
+	}
+}
