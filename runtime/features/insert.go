@@ -111,8 +111,8 @@ func (ld *loader) produce(chunks []*chunk, per int, batches chan<- []any, free <
 // sqlError wraps an error of the insert. An expression that names a column
 // the file lacks is the data's fault and says so.
 func (ld *loader) sqlError(op string, err error) error {
-	if msg := err.Error(); len(msg) > 15 && msg[:15] == "no such column:" {
-		return ld.rr.headerFail(msg[16:], "an expression reads it but the file has no such column")
+	if col, ok := strings.CutPrefix(err.Error(), "no such column: "); ok {
+		return ld.rr.headerFail(col, "an expression reads it but the file has no such column")
 	}
 	return fmt.Errorf("%s into %s: %w", op, offlineTable(ld.plan.view.Name), err)
 }
