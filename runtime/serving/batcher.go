@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -44,11 +45,16 @@ type chunk struct {
 // batcher queues requests' rows and hands them to its instances in batches
 // of up to maxRows rows, as Triton's dynamic batcher does: a full or
 // preferred-size batch goes at once, a smaller one when its oldest row has
-// waited maxQueueDelay. Each instance pulls its own batches, so a slow one
-// holds only its own batch.
+// waited maxQueueDelay — or as soon as no request is arriving that could
+// join it. Each instance pulls its own batches, so a slow one holds only
+// its own batch.
 type batcher struct {
 	cfg     batchConfig
 	metrics *versionMetrics
+
+	// arriving counts requests being read and decoded for this version:
+	// the only rows a partial batch can still gain soon.
+	arriving atomic.Int64
 
 	mu      sync.Mutex
 	queue   []*pending // FIFO of requests with rows not yet taken
@@ -69,12 +75,34 @@ func newBatcher(cfg batchConfig, m *versionMetrics, instances []*instance) *batc
 	return b
 }
 
+// arrive records a request on its way to the queue; the caller calls
+// infer (which queues it) or leave (if it fails first), exactly once.
+func (b *batcher) arrive() { b.arriving.Add(1) }
+
+// leave records an arriving request that will not be queued. A partial
+// batch may have been waiting for it.
+func (b *batcher) leave() {
+	if b.arriving.Add(-1) == 0 {
+		b.poke()
+	}
+}
+
+// poke wakes an idle instance, unless every instance has a wake-up pending.
+func (b *batcher) poke() {
+	select {
+	case b.wake <- struct{}{}:
+	default:
+	}
+}
+
 // infer queues inputs (one tensor per model input, in the model's order,
 // all with the same rows) and waits for their outputs, the request's
 // timeout in the queue, or ctx.
 func (b *batcher) infer(ctx context.Context, inputs []Tensor) ([]Tensor, error) {
 	p := newPending(inputs)
-	if err := b.submit(p); err != nil {
+	err := b.submit(p)
+	b.arriving.Add(-1) // queued now, or refused
+	if err != nil {
 		return nil, err
 	}
 	var timeout <-chan time.Time
@@ -119,10 +147,7 @@ func (b *batcher) submit(p *pending) error {
 	b.rows += p.rows
 	b.metrics.depth.Set(float64(b.rows))
 	b.mu.Unlock()
-	select {
-	case b.wake <- struct{}{}:
-	default: // every instance has a wake-up pending already
-	}
+	b.poke()
 	return nil
 }
 
@@ -189,10 +214,7 @@ func (b *batcher) next(timer *time.Timer) ([]chunk, bool) {
 				more := b.rows > 0
 				b.mu.Unlock()
 				if more { // another idle instance may take the rest
-					select {
-					case b.wake <- struct{}{}:
-					default:
-					}
+					b.poke()
 				}
 				return batch, true
 			}
@@ -220,7 +242,9 @@ func (b *batcher) dropDead() {
 
 // due says how many rows to batch now, or, when 0, until when to wait: a
 // batch of maxRows, else of the largest preferred size the queue fills,
-// else whatever is queued once the oldest request has waited the delay.
+// else whatever is queued once the oldest request has waited the delay —
+// or at once when no request is arriving that could join the batch:
+// waiting for rows nobody is sending would only add the delay.
 func (b *batcher) due(now time.Time) (int, time.Time) {
 	if b.rows >= b.cfg.maxRows {
 		return b.cfg.maxRows, now
@@ -231,7 +255,7 @@ func (b *batcher) due(now time.Time) (int, time.Time) {
 		}
 	}
 	deadline := b.queue[0].enqueued.Add(b.cfg.delay)
-	if b.queue[0].next > 0 || !deadline.After(now) {
+	if b.queue[0].next > 0 || !deadline.After(now) || b.arriving.Load() == 0 {
 		return b.rows, now
 	}
 	return 0, deadline

@@ -3,6 +3,8 @@ package serving
 import (
 	"context"
 	"errors"
+	"io"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -30,7 +32,7 @@ func (ts *testServer) postAsync(ctx context.Context, path, body string) chan res
 
 func TestBatchesCountRowsNotRequests(t *testing.T) {
 	g := newGate(1)
-	ts := newServer(t, g.install)
+	ts := newGatedServer(t, g)
 	cfg := regressor(1)
 	cfg.MaxBatchSize = 4
 	ts.deploy(t, cfg)
@@ -43,7 +45,7 @@ func TestBatchesCountRowsNotRequests(t *testing.T) {
 		reqs[n*10+len(reqs)] = ts.postAsync(context.Background(), "/v1/models/reg:predict", `{"instances":`+rowsJSON(testRows(n, 4))+`}`)
 	}
 	ts.waitQueued(t, "reg", 8)
-	close(g.open)
+	g.release()
 	for key, ch := range reqs {
 		res := <-ch
 		n := key / 10
@@ -64,7 +66,7 @@ func TestBatchesCountRowsNotRequests(t *testing.T) {
 
 func TestRequestLargerThanMaxBatchSizeIsSplitAndReassembled(t *testing.T) {
 	g := newGate(0)
-	ts := newServer(t, g.install)
+	ts := newGatedServer(t, g)
 	cfg := regressor(1)
 	cfg.MaxBatchSize = 4
 	ts.deploy(t, cfg)
@@ -82,19 +84,44 @@ func TestRequestLargerThanMaxBatchSizeIsSplitAndReassembled(t *testing.T) {
 	}
 }
 
-func TestMaxQueueDelayWaitsToFillABatch(t *testing.T) {
+func TestPartialBatchWaitsForARequestStillArriving(t *testing.T) {
 	g := newGate(0)
-	ts := newServer(t, g.install)
+	ts := newGatedServer(t, g)
 	cfg := regressor(1)
 	cfg.MaxBatchSize = 2
 	// Long enough that a batch of one would only go out after the test's
-	// own 10s limit: the second request must complete the batch instead.
+	// own 10s limit: the arriving request must complete the batch instead.
 	cfg.Batching.MaxQueueDelay = time.Minute
 	ts.deploy(t, cfg)
 	g.armed.Store(true)
+
+	// b's client sends its headers and half its body: the server is
+	// reading it, so a batch can expect its row.
+	pr, pw := io.Pipe()
+	req, err := http.NewRequest("POST", ts.url+"/v1/models/reg:predict", pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := make(chan result, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			b <- result{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		io.Copy(io.Discard, resp.Body)
+		b <- result{r: response{code: resp.StatusCode}}
+	}()
+	io.WriteString(pw, `{"instances":[[4,3,`)
+	v := ts.lookup("reg").cur.Load()
+	for v.batcher.arriving.Load() != 1 {
+		time.Sleep(time.Millisecond)
+	}
 	a := ts.postAsync(context.Background(), "/v1/models/reg:predict", `{"instances":[[1,2,3,4]]}`)
-	ts.waitQueued(t, "reg", 1)
-	b := ts.postAsync(context.Background(), "/v1/models/reg:predict", `{"instances":[[4,3,2,1]]}`)
+	ts.waitQueued(t, "reg", 1) // a waits for b
+	io.WriteString(pw, `2,1]]}`)
+	pw.Close()
 	for _, ch := range []chan result{a, b} {
 		if res := <-ch; res.err != nil || res.r.code != 200 {
 			t.Fatalf("request: %v %+v", res.err, res.r)
@@ -105,9 +132,27 @@ func TestMaxQueueDelayWaitsToFillABatch(t *testing.T) {
 	}
 }
 
+func TestLoneRequestDoesNotWaitOutTheDelay(t *testing.T) {
+	g := newGate(0)
+	ts := newGatedServer(t, g)
+	cfg := regressor(1)
+	cfg.MaxBatchSize = 8
+	cfg.Batching.MaxQueueDelay = time.Hour // never reached within the test
+	ts.deploy(t, cfg)
+	g.armed.Store(true)
+	for range 3 {
+		if r := ts.post(t, "/v1/models/reg:predict", `{"instances":[[1,2,3,4]]}`); r.code != 200 {
+			t.Fatalf("status %d: %s", r.code, r.raw)
+		}
+	}
+	if got := g.sizes(); !slices.Equal(got, []int{1, 1, 1}) {
+		t.Errorf("batch rows %v, want three batches of 1", got)
+	}
+}
+
 func TestPreferredBatchSizeGoesWithoutWaiting(t *testing.T) {
 	g := newGate(1)
-	ts := newServer(t, g.install)
+	ts := newGatedServer(t, g)
 	cfg := regressor(1)
 	cfg.MaxBatchSize = 8
 	cfg.Batching.PreferredBatchSizes = []int{2}
@@ -121,7 +166,7 @@ func TestPreferredBatchSizeGoesWithoutWaiting(t *testing.T) {
 		chs = append(chs, ts.postAsync(context.Background(), "/v1/models/reg:predict", `{"instances":[[1,2,3,4]]}`))
 	}
 	ts.waitQueued(t, "reg", 3)
-	close(g.open)
+	g.release()
 	for _, ch := range append(chs, first) {
 		if res := <-ch; res.err != nil || res.r.code != 200 {
 			t.Fatalf("request: %v %+v", res.err, res.r)
@@ -136,7 +181,7 @@ func TestPreferredBatchSizeGoesWithoutWaiting(t *testing.T) {
 
 func TestFullQueueAnswers429AtOnce(t *testing.T) {
 	g := newGate(1)
-	ts := newServer(t, g.install)
+	ts := newGatedServer(t, g)
 	cfg := regressor(1)
 	cfg.Batching.MaxQueueSize = 2
 	ts.deploy(t, cfg)
@@ -154,7 +199,7 @@ func TestFullQueueAnswers429AtOnce(t *testing.T) {
 	if r.code != 429 || r.body["error"] == nil {
 		t.Errorf("v2 request to a full queue: %d %s; want 429 {\"error\"}", r.code, r.raw)
 	}
-	close(g.open)
+	g.release()
 	for _, ch := range []chan result{held, queued} {
 		if res := <-ch; res.err != nil || res.r.code != 200 {
 			t.Errorf("queued request: %v %d %s", res.err, res.r.code, res.r.raw)
@@ -164,7 +209,7 @@ func TestFullQueueAnswers429AtOnce(t *testing.T) {
 
 func TestRequestTimingOutInTheQueueAnswers503(t *testing.T) {
 	g := newGate(1)
-	ts := newServer(t, g.install)
+	ts := newGatedServer(t, g)
 	cfg := regressor(1)
 	cfg.Batching.Timeout = 20 * time.Millisecond
 	ts.deploy(t, cfg)
@@ -178,7 +223,7 @@ func TestRequestTimingOutInTheQueueAnswers503(t *testing.T) {
 	if n := ts.queued("reg"); n != 0 {
 		t.Errorf("the timed-out request left %d rows in the queue", n)
 	}
-	close(g.open)
+	g.release()
 	// A request an instance had started on is not cut off by the timeout.
 	if res := <-held; res.err != nil || res.r.code != 200 {
 		t.Errorf("held request: %v %d %s", res.err, res.r.code, res.r.raw)
@@ -187,7 +232,7 @@ func TestRequestTimingOutInTheQueueAnswers503(t *testing.T) {
 
 func TestSlowInstanceDoesNotBlockTheOthers(t *testing.T) {
 	g := newGate(1)
-	ts := newServer(t, g.install)
+	ts := newGatedServer(t, g)
 	cfg := regressor(1)
 	cfg.Instances = []schema.InstanceGroup{{Count: 2, Kind: "cpu", IntraOpThreads: 1}}
 	ts.deploy(t, cfg)
@@ -199,47 +244,52 @@ func TestSlowInstanceDoesNotBlockTheOthers(t *testing.T) {
 			t.Fatalf("request %d while one instance is stuck: %d %s", i, r.code, r.raw)
 		}
 	}
-	close(g.open)
+	g.release()
 	if res := <-stuck; res.err != nil || res.r.code != 200 {
 		t.Errorf("stuck request: %v %+v", res.err, res.r)
 	}
 }
 
 func TestClientDisconnectLeavesOthersServed(t *testing.T) {
-	g := newGate(1)
-	ts := newServer(t, g.install)
+	g := newGate(2)
+	ts := newGatedServer(t, g)
 	cfg := regressor(1)
 	cfg.MaxBatchSize = 2
-	cfg.Batching.MaxQueueDelay = time.Minute
 	ts.deploy(t, cfg)
 	g.armed.Store(true)
+	held := ts.postAsync(context.Background(), "/v1/models/reg:predict", `{"instances":[[9,9,9,9]]}`)
+	g.wait(t) // the instance holds this batch
 
-	// Mid-batch: a and gone share the batch the instance holds; gone's
-	// client disconnects; a still gets its answer.
-	a := ts.postAsync(context.Background(), "/v1/models/reg:predict", `{"instances":[[1,2,3,4]]}`)
-	ts.waitQueued(t, "reg", 1)
+	// Queued: a request whose client leaves before any batch takes it is
+	// dropped from the queue.
 	ctx, cancel := context.WithCancel(context.Background())
-	gone := ts.postAsync(ctx, "/v1/models/reg:predict", `{"instances":[[4,3,2,1]]}`)
-	if n := g.wait(t); n != 2 {
-		t.Fatalf("held batch has %d rows, want 2", n)
-	}
+	gone := ts.postAsync(ctx, "/v1/models/reg:predict", `{"instances":[[5,5,5,5]]}`)
+	ts.waitQueued(t, "reg", 1)
 	cancel()
 	if res := <-gone; !errors.Is(res.err, context.Canceled) {
 		t.Fatalf("cancelled client: %v", res.err)
 	}
-
-	// Queued: a request whose client leaves before any batch takes it is
-	// dropped from the queue.
-	ctx2, cancel2 := context.WithCancel(context.Background())
-	gone2 := ts.postAsync(ctx2, "/v1/models/reg:predict", `{"instances":[[5,5,5,5]]}`)
-	ts.waitQueued(t, "reg", 1)
-	cancel2()
-	<-gone2
 	ts.waitQueued(t, "reg", 0)
 
-	close(g.open)
-	if res := <-a; res.err != nil || res.r.code != 200 {
-		t.Fatalf("request sharing a batch with a disconnected one: %v %d %s", res.err, res.r.code, res.r.raw)
+	// Mid-batch: a and gone2 share the next batch, which the instance
+	// holds; gone2's client disconnects; a still gets its answer.
+	a := ts.postAsync(context.Background(), "/v1/models/reg:predict", `{"instances":[[1,2,3,4]]}`)
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	gone2 := ts.postAsync(ctx2, "/v1/models/reg:predict", `{"instances":[[4,3,2,1]]}`)
+	ts.waitQueued(t, "reg", 2)
+	g.step()
+	if n := g.wait(t); n != 2 {
+		t.Fatalf("held batch has %d rows, want 2", n)
+	}
+	cancel2()
+	if res := <-gone2; !errors.Is(res.err, context.Canceled) {
+		t.Fatalf("cancelled client: %v", res.err)
+	}
+	g.release()
+	for _, ch := range []chan result{held, a} {
+		if res := <-ch; res.err != nil || res.r.code != 200 {
+			t.Fatalf("request sharing the server with disconnected ones: %v %d %s", res.err, res.r.code, res.r.raw)
+		}
 	}
 	var wg sync.WaitGroup
 	for range 4 {

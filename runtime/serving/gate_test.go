@@ -12,8 +12,9 @@ import (
 // batches until the test opens it, standing in for a slow instance.
 type gate struct {
 	armed   atomic.Bool
-	hold    atomic.Int32 // the next this-many batches wait for open
+	hold    atomic.Int32 // the next this-many batches wait for a token from open
 	open    chan struct{}
+	once    sync.Once
 	entered chan int // rows of each batch as it starts
 
 	mu      sync.Mutex
@@ -51,6 +52,20 @@ func (r *gatedRunner) run(inputs []Tensor) ([]Tensor, error) {
 		}
 	}
 	return r.runner.run(inputs)
+}
+
+// step lets one held batch go.
+func (g *gate) step() { g.open <- struct{}{} }
+
+// release lets every held batch go, now and later.
+func (g *gate) release() { g.once.Do(func() { close(g.open) }) }
+
+// newGatedServer starts a server whose runners pass through g; g opens
+// before the server closes, so a failing test cannot hang on a held batch.
+func newGatedServer(t *testing.T, g *gate) *testServer {
+	ts := newServer(t, g.install)
+	t.Cleanup(g.release)
+	return ts
 }
 
 // sizes returns the rows of every batch run since arming.

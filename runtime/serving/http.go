@@ -159,12 +159,34 @@ func aliasNote(alias string) string {
 	return fmt.Sprintf(" through label %q", alias)
 }
 
-// infer runs prepared inputs through v's batcher and records the outcome.
-func (v *version) infer(ctx context.Context, inputs []Tensor) ([]Tensor, error) {
+// arrival is a request on its way to a version's queue, counted from
+// when its version is known so that a partial batch can wait for it.
+type arrival struct {
+	v      *version
+	queued bool
+}
+
+func (v *version) arrive() *arrival {
+	v.batcher.arrive()
+	return &arrival{v: v}
+}
+
+// leave ends an arrival that never reached the queue; a no-op after infer.
+func (a *arrival) leave() {
+	if !a.queued {
+		a.queued = true
+		a.v.batcher.leave()
+	}
+}
+
+// infer runs prepared inputs through the version's batcher and records
+// the latency.
+func (a *arrival) infer(ctx context.Context, inputs []Tensor) ([]Tensor, error) {
+	a.queued = true
 	start := time.Now()
-	outs, err := v.batcher.infer(ctx, inputs)
+	outs, err := a.v.batcher.infer(ctx, inputs)
 	if err == nil {
-		v.metrics.latency.Observe(time.Since(start).Seconds())
+		a.v.metrics.latency.Observe(time.Since(start).Seconds())
 	}
 	return outs, err
 }

@@ -172,7 +172,7 @@ func TestRefusedDeployKeepsTheOldVersionServing(t *testing.T) {
 
 func TestInFlightRequestFinishesOnTheOldVersion(t *testing.T) {
 	g := newGate(1)
-	ts := newServer(t, g.install)
+	ts := newGatedServer(t, g)
 	ts.deploy(t, regressor(1))
 	old := ts.lookup("reg").cur.Load()
 	g.armed.Store(true)
@@ -193,7 +193,7 @@ func TestInFlightRequestFinishesOnTheOldVersion(t *testing.T) {
 	if stopped(old) {
 		t.Fatal("the old version closed with a request in flight")
 	}
-	close(g.open)
+	g.release()
 	if res := <-held; res.err != nil || res.r.code != 200 || res.r.version != "1" {
 		t.Errorf("in-flight request: %v %d version %q, want 200 from version 1", res.err, res.r.code, res.r.version)
 	}

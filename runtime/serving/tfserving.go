@@ -63,6 +63,8 @@ func (s *Server) tfPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer v.release()
+	a := v.arrive()
+	defer a.leave()
 	body, err := s.readBody(w, r)
 	if err != nil {
 		v.metrics.count(OutcomeBadRequest)
@@ -70,7 +72,7 @@ func (s *Server) tfPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer putBody(body)
-	out, err := s.tfPredict(r, v, body.Bytes())
+	out, err := s.tfPredict(r, a, body.Bytes())
 	_, outcome := outcomeOf(err)
 	v.metrics.count(outcome)
 	if outcome == OutcomeCanceled {
@@ -91,7 +93,8 @@ type tfRequest struct {
 	Inputs        json.RawMessage `json:"inputs"`
 }
 
-func (s *Server) tfPredict(r *http.Request, v *version, body []byte) ([]byte, error) {
+func (s *Server) tfPredict(r *http.Request, a *arrival, body []byte) ([]byte, error) {
+	v := a.v
 	named, rowFormat, err := v.decodeTF(body)
 	if err != nil {
 		return nil, err
@@ -100,7 +103,7 @@ func (s *Server) tfPredict(r *http.Request, v *version, body []byte) ([]byte, er
 	if err != nil {
 		return nil, err
 	}
-	outs, err := v.infer(r.Context(), inputs)
+	outs, err := a.infer(r.Context(), inputs)
 	if err != nil {
 		return nil, err
 	}

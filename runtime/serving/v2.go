@@ -113,6 +113,8 @@ func (s *Server) v2Infer(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer v.release()
+	a := v.arrive()
+	defer a.leave()
 	body, err := s.readBody(w, r)
 	if err != nil {
 		v.metrics.count(OutcomeBadRequest)
@@ -120,7 +122,7 @@ func (s *Server) v2Infer(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer putBody(body)
-	out, err := v.v2Infer(r, name, body.Bytes())
+	out, err := a.v2Infer(r, name, body.Bytes())
 	_, outcome := outcomeOf(err)
 	v.metrics.count(outcome)
 	if outcome == OutcomeCanceled {
@@ -134,7 +136,8 @@ func (s *Server) v2Infer(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, out)
 }
 
-func (v *version) v2Infer(r *http.Request, name string, body []byte) ([]byte, error) {
+func (a *arrival) v2Infer(r *http.Request, name string, body []byte) ([]byte, error) {
+	v := a.v
 	req, named, err := v.decodeV2(body)
 	if err != nil {
 		return nil, err
@@ -147,7 +150,7 @@ func (v *version) v2Infer(r *http.Request, name string, body []byte) ([]byte, er
 	if err != nil {
 		return nil, err
 	}
-	outs, err := v.infer(r.Context(), inputs)
+	outs, err := a.infer(r.Context(), inputs)
 	if err != nil {
 		return nil, err
 	}
