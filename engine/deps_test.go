@@ -26,7 +26,7 @@ var importRules = []struct {
 }
 
 // testOnly packages may be imported by any package's tests and by nothing else.
-var testOnly = []string{"sluice/internal/testgit"}
+var testOnly = []string{"sluice/internal/testgit", "sluice/internal/ortlib"}
 
 // TestImportsFollowDesign checks every import between sluice's packages,
 // tests included, against importRules, and that schema imports nothing but
