@@ -52,9 +52,11 @@ type batcher struct {
 	cfg     batchConfig
 	metrics *versionMetrics
 
-	// arriving counts requests being read and decoded for this version:
-	// the only rows a partial batch can still gain soon.
+	// arriving counts requests being read and decoded for this version;
+	// idle counts the server's keep-alive connections between requests.
+	// They are where the rows a partial batch could still gain come from.
 	arriving atomic.Int64
+	idle     *atomic.Int64
 
 	mu      sync.Mutex
 	queue   []*pending // FIFO of requests with rows not yet taken
@@ -66,8 +68,8 @@ type batcher struct {
 	wg   sync.WaitGroup
 }
 
-func newBatcher(cfg batchConfig, m *versionMetrics, instances []*instance) *batcher {
-	b := &batcher{cfg: cfg, metrics: m, wake: make(chan struct{}, len(instances)), stop: make(chan struct{})}
+func newBatcher(cfg batchConfig, m *versionMetrics, instances []*instance, idle *atomic.Int64) *batcher {
+	b := &batcher{cfg: cfg, metrics: m, idle: idle, wake: make(chan struct{}, len(instances)), stop: make(chan struct{})}
 	for _, inst := range instances {
 		b.wg.Add(1)
 		go b.work(inst)
@@ -243,8 +245,9 @@ func (b *batcher) dropDead() {
 // due says how many rows to batch now, or, when 0, until when to wait: a
 // batch of maxRows, else of the largest preferred size the queue fills,
 // else whatever is queued once the oldest request has waited the delay —
-// or at once when no request is arriving that could join the batch:
-// waiting for rows nobody is sending would only add the delay.
+// or at once when no request is being read and no connection is idle,
+// since then no row could join the batch soon: waiting would only add the
+// delay (a lone client would pay it on every request).
 func (b *batcher) due(now time.Time) (int, time.Time) {
 	if b.rows >= b.cfg.maxRows {
 		return b.cfg.maxRows, now
@@ -255,7 +258,7 @@ func (b *batcher) due(now time.Time) (int, time.Time) {
 		}
 	}
 	deadline := b.queue[0].enqueued.Add(b.cfg.delay)
-	if b.queue[0].next > 0 || !deadline.After(now) || b.arriving.Load() == 0 {
+	if b.queue[0].next > 0 || !deadline.After(now) || (b.arriving.Load() == 0 && b.idle.Load() == 0) {
 		return b.rows, now
 	}
 	return 0, deadline

@@ -57,10 +57,17 @@ func errorf(code int, format string, a ...any) error {
 
 // outcomeOf maps an error to its status code and metrics outcome.
 func outcomeOf(err error) (int, string) {
+	if err == nil {
+		return http.StatusOK, OutcomeOK
+	}
+	return errorOutcome(err)
+}
+
+// errorOutcome is outcomeOf for a non-nil error, apart so that the success
+// path allocates nothing.
+func errorOutcome(err error) (int, string) {
 	var he *httpError
 	switch {
-	case err == nil:
-		return http.StatusOK, OutcomeOK
 	case errors.As(err, &he):
 		switch he.code {
 		case http.StatusNotFound:

@@ -51,6 +51,7 @@ type Server struct {
 	handler http.Handler
 	http    *http.Server
 
+	conns     conns
 	mu        sync.Mutex // serialises changes to the endpoint set
 	endpoints atomic.Pointer[map[string]*endpoint]
 	retiring  sync.WaitGroup
@@ -91,6 +92,7 @@ func New(opts Options) (*Server, error) {
 		WriteTimeout:      opts.WriteTimeout,
 		IdleTimeout:       opts.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		ConnState:         s.ConnState,
 	}
 	return s, nil
 }

@@ -96,7 +96,7 @@ func (s *Server) load(ctx context.Context, cfg Config, data []byte, hash string)
 	for _, inst := range insts {
 		inst.busy = v.metrics.busy(inst.name)
 	}
-	v.batcher = newBatcher(v.batch, v.metrics, insts)
+	v.batcher = newBatcher(v.batch, v.metrics, insts, &s.conns.count)
 	return v, nil
 }
 

@@ -14,6 +14,9 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
+	"runtime/pprof"
+	"syscall"
 
 	ort "github.com/yalue/onnxruntime_go"
 )
@@ -31,7 +34,23 @@ func main() {
 	model := flag.String("model", "", "ONNX model with input \"input\" [N,D] and output \"variable\" [N,1]")
 	lib := flag.String("ort", os.Getenv("SLUICE_ORT_LIB"), "ONNX Runtime library")
 	noInfer := flag.Bool("noinfer", false, "answer zeros without running a model (the HTTP ceiling)")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile here until SIGTERM")
 	flag.Parse()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "naive:", err)
+			os.Exit(1)
+		}
+		pprof.StartCPUProfile(f)
+		sig := make(chan os.Signal, 1)
+		signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
+		go func() {
+			<-sig
+			pprof.StopCPUProfile()
+			os.Exit(0)
+		}()
+	}
 	if err := run(*listen, *model, *lib, *noInfer); err != nil {
 		fmt.Fprintln(os.Stderr, "naive:", err)
 		os.Exit(1)
