@@ -56,6 +56,11 @@ type Input struct {
 	Revision planjson.Revision
 	// StatePath is shown in the plan; the state itself is read through q.
 	StatePath string
+	// Base, when set, is the revision a pull request merges into: the plan
+	// shows what merging would change, as if Base were applied (plan
+	// --base/--head). BaseFS holds Base's files.
+	Base   *schema.Spec
+	BaseFS fs.FS
 }
 
 // MakePlan diffs the desired spec against the recorded state. It reads the
@@ -87,6 +92,11 @@ func MakePlan(ctx context.Context, q store.Querier, in Input) (*Plan, error) {
 	for _, c := range conds {
 		if c.Status == store.Failed || (c.Status == store.Held && c.Reason != ReasonNotExecuted) {
 			pl.failed[schema.Addr{Kind: schema.Kind(c.Kind), Name: c.Name}] = c
+		}
+	}
+	if in.Base != nil {
+		if err := pl.useBase(in.Base, in.BaseFS); err != nil {
+			return nil, err
 		}
 	}
 	for _, r := range in.Spec.Resources() {

@@ -15,7 +15,7 @@ import (
 
 func (a *app) planCmd() *cobra.Command {
 	var f specFlags
-	var format, out string
+	var format, out, base, head string
 	var detailed bool
 	cmd := &cobra.Command{
 		Use:   "plan",
@@ -32,16 +32,36 @@ func (a *app) planCmd() *cobra.Command {
 			if out != "" && f.worktree {
 				return fmt.Errorf("--out cannot save a plan of uncommitted edits (--worktree): commit them first")
 			}
+			if head != "" {
+				if f.rev != "" && f.rev != head {
+					return fmt.Errorf("--head and --rev name the same thing; give one")
+				}
+				f.rev = head
+			}
+			if base != "" && out != "" {
+				return fmt.Errorf("--out cannot save a pull-request plan (--base): the merge is what applies it")
+			}
 			l, err := a.load(cmd.Context(), &f)
 			if err != nil {
 				return err
+			}
+			in := engine.Input{Spec: l.spec, FS: l.rev.FS, Revision: l.revisionJSON(), StatePath: a.statePath}
+			if base != "" {
+				bf := f
+				bf.rev, bf.worktree = base, false
+				b, err := a.load(cmd.Context(), &bf)
+				if err != nil {
+					return fmt.Errorf("base %s: %w", base, err)
+				}
+				in.Base, in.BaseFS = b.spec, b.rev.FS
+				in.Revision.Base = b.rev.Commit
 			}
 			db, err := store.OpenReadOnly(cmd.Context(), a.statePath)
 			if err != nil {
 				return err
 			}
 			defer db.Close()
-			p, err := engine.MakePlan(cmd.Context(), db, engine.Input{Spec: l.spec, FS: l.rev.FS, Revision: l.revisionJSON(), StatePath: a.statePath})
+			p, err := engine.MakePlan(cmd.Context(), db, in)
 			if err != nil {
 				return err
 			}
@@ -62,6 +82,8 @@ func (a *app) planCmd() *cobra.Command {
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text, json or markdown (a pull-request comment)")
 	cmd.Flags().StringVar(&out, "out", "", "save the plan to this file for `sluice apply --plan`")
 	cmd.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 2 when there are changes, 3 when apply would refuse one")
+	cmd.Flags().StringVar(&base, "base", "", "plan a pull request: show what merging --head into this ref would change")
+	cmd.Flags().StringVar(&head, "head", "", "the pull request's ref (the same as --rev)")
 	return cmd
 }
 

@@ -37,6 +37,9 @@ type Revision struct {
 	Path   string `json:"path"`
 	// Dirty is true for a plan of uncommitted edits (--worktree).
 	Dirty bool `json:"dirty"`
+	// Base is the commit a pull-request plan merges into (plan --base):
+	// the plan shows what the merge changes, as if Base were applied.
+	Base string `json:"base,omitempty"`
 }
 
 // State is the state a plan was made against.

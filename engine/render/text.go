@@ -174,6 +174,9 @@ func revisionLine(r planjson.Revision) string {
 	if r.Dirty {
 		b.WriteString(" with uncommitted edits")
 	}
+	if r.Base != "" {
+		fmt.Fprintf(&b, " merged into %s", short(r.Base))
+	}
 	if r.Path != "" && r.Path != "." {
 		fmt.Fprintf(&b, ", path %s", r.Path)
 	}
