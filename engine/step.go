@@ -62,14 +62,16 @@ func (a *applier) execute(ctx context.Context, tx *sql.Tx, c *Change) (StepResul
 		r.Message = "removed: " + planjson.ReasonRemovedFromGit
 		return r, store.DeleteResource(ctx, tx, string(c.Addr.Kind), c.Addr.Name)
 	}
+	// A metadata-only change keeps what the runtime reported last time;
+	// facts found by this plan (a fingerprint) are newer either way.
 	outputs := map[string]string{}
-	for k, v := range c.Outputs {
-		outputs[k] = v
-	}
 	if c.Recorded != nil && c.Effect == planjson.EffectMetadataOnly {
 		for k, v := range c.Recorded.Outputs {
 			outputs[k] = v
 		}
+	}
+	for k, v := range c.Outputs {
+		outputs[k] = v
 	}
 	switch res := c.Resource.(type) {
 	case *schema.FeatureView:
