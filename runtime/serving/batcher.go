@@ -102,9 +102,10 @@ func (b *batcher) poke() {
 // timeout in the queue, or ctx.
 func (b *batcher) infer(ctx context.Context, inputs []Tensor) ([]Tensor, error) {
 	p := newPending(inputs)
-	err := b.submit(p)
-	b.arriving.Add(-1) // queued now, or refused
-	if err != nil {
+	// No longer arriving, before it is queued: submit wakes an instance,
+	// which must not see this request both queued and still on its way.
+	b.arriving.Add(-1)
+	if err := b.submit(p); err != nil {
 		return nil, err
 	}
 	var timeout <-chan time.Time

@@ -140,9 +140,21 @@ func TestLoneRequestDoesNotWaitOutTheDelay(t *testing.T) {
 	cfg.Batching.MaxQueueDelay = time.Hour // never reached within the test
 	ts.deploy(t, cfg)
 	g.armed.Store(true)
+	// One connection, never idle while its request is in flight: an idle
+	// keep-alive connection is a client that might send a row, and a
+	// partial batch waits for those (up to the delay).
+	tr := &http.Transport{MaxConnsPerHost: 1}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr}
 	for range 3 {
-		if r := ts.post(t, "/v1/models/reg:predict", `{"instances":[[1,2,3,4]]}`); r.code != 200 {
-			t.Fatalf("status %d: %s", r.code, r.raw)
+		resp, err := client.Post(ts.url+"/v1/models/reg:predict", "application/json", strings.NewReader(`{"instances":[[1,2,3,4]]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("status %d", resp.StatusCode)
 		}
 	}
 	if got := g.sizes(); !slices.Equal(got, []int{1, 1, 1}) {
