@@ -114,7 +114,7 @@ func TestPartialBatchWaitsForARequestStillArriving(t *testing.T) {
 		b <- result{r: response{code: resp.StatusCode}}
 	}()
 	io.WriteString(pw, `{"instances":[[4,3,`)
-	v := ts.lookup("reg").cur.Load()
+	v := ts.lookup("reg").cur.Load().primary
 	for v.batcher.arriving.Load() != 1 {
 		time.Sleep(time.Millisecond)
 	}

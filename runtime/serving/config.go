@@ -61,10 +61,39 @@ type Config struct {
 	// refused as bad input.
 	AllowNonFinite bool
 
+	// Canary, when set, answers Weight percent of the requests that name
+	// no version; Shadow, when set, gets a copy of every request, and its
+	// answers are counted in its metrics and dropped. Both must take the
+	// primary's inputs.
+	Canary *Variant
+	Shadow *Variant
+
 	// Join, when set, fills one model input from the online store for
 	// requests that name entities. It is a hook the engine wires; it is not
 	// part of the config's hash.
 	Join *FeatureJoin
+}
+
+// Variant is a second version of an endpoint's model: a canary or a
+// shadow. It shares the primary's batching and instance settings.
+type Variant struct {
+	Version int
+	Alias   string
+	Path    string
+	SHA256  string
+	// Weight is the percent (0-100) of requests a canary answers.
+	Weight float64
+}
+
+// variant returns the Config that loads v beside c, or nil.
+func (c *Config) variant(v *Variant) *Config {
+	if v == nil {
+		return nil
+	}
+	vc := *c
+	vc.Version, vc.Alias, vc.Path, vc.SHA256 = v.Version, v.Alias, v.Path, v.SHA256
+	vc.Canary, vc.Shadow = nil, nil
+	return &vc
 }
 
 // FeatureJoin fills a model input from a feature lookup for requests whose
@@ -120,6 +149,23 @@ func (c *Config) check() error {
 			add("instance_groups[%d]: count and intra_op_threads must not be negative", i)
 		}
 	}
+	for kind, v := range map[string]*Variant{"canary": c.Canary, "shadow": c.Shadow} {
+		if v == nil {
+			continue
+		}
+		if v.Path == "" {
+			add("%s: no model file path", kind)
+		}
+		if v.Version == c.Version {
+			add("%s: version %d is the primary's; a variant needs its own version", kind, v.Version)
+		}
+		if kind == "canary" && (v.Weight <= 0 || v.Weight >= 100) {
+			add("canary: weight %v, want a percent above 0 and below 100", v.Weight)
+		}
+	}
+	if c.Canary != nil && c.Shadow != nil && c.Canary.Version == c.Shadow.Version {
+		add("canary and shadow are both version %d", c.Canary.Version)
+	}
 	if j := c.Join; j != nil {
 		if j.Lookup == nil || j.Input == "" || len(j.EntityKeys) == 0 {
 			add("feature join: needs Lookup, Input and EntityKeys")
@@ -164,8 +210,8 @@ func (c *Config) instances() []schema.InstanceGroup {
 }
 
 // hash identifies what c deploys: every field but the hooks, and the model
-// file's digest. Deploying the same hash again is a no-op.
-func (c *Config) hash(fileDigest string) string {
+// files' digests. Deploying the same hash again is a no-op.
+func (c *Config) hash(fileDigest, canaryDigest, shadowDigest string) string {
 	h := sha256.New()
 	enc := json.NewEncoder(h)
 	enc.Encode(struct {
@@ -177,6 +223,8 @@ func (c *Config) hash(fileDigest string) string {
 		Instances                          []schema.InstanceGroup
 		Inputs                             []schema.Input
 		AllowNonFinite, Join               bool
+		Canary, Shadow                     *Variant
+		CanaryFile, ShadowFile             string
 	}{
 		c.Endpoint, c.Model, c.Alias, c.Path, fileDigest,
 		c.Version, c.MaxBatchSize,
@@ -184,6 +232,7 @@ func (c *Config) hash(fileDigest string) string {
 		c.Batching.MaxQueueDelay, c.Batching.Timeout,
 		c.Batching.MaxQueueSize,
 		c.Instances, c.Inputs, c.AllowNonFinite, c.Join != nil,
+		c.Canary, c.Shadow, canaryDigest, shadowDigest,
 	})
 	return hex.EncodeToString(h.Sum(nil))
 }

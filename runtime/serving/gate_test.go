@@ -89,7 +89,7 @@ func (g *gate) wait(t *testing.T) int {
 
 // queued returns the rows waiting in the endpoint's queue.
 func (ts *testServer) queued(name string) int {
-	v := ts.lookup(name).cur.Load()
+	v := ts.lookup(name).cur.Load().primary
 	v.batcher.mu.Lock()
 	defer v.batcher.mu.Unlock()
 	return v.batcher.rows

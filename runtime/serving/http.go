@@ -143,18 +143,15 @@ func (s *Server) resolve(name, version, alias string) (*version, error) {
 		known := slices.Sorted(maps.Keys(*s.endpoints.Load()))
 		return nil, errorf(http.StatusNotFound, "model %q not found (serving: %s)", name, strings.Join(known, ", "))
 	}
-	v := ep.acquire()
-	if v == nil {
+	r := ep.acquire()
+	if r == nil {
 		st := ep.statusNow()
 		return nil, errorf(http.StatusServiceUnavailable, "model %q has no version loaded: %s: %s", name, st.Reason, st.Message)
 	}
-	switch {
-	case version != "" && version != v.label:
-		v.release()
-		return nil, errorf(http.StatusNotFound, "model %q version %s not found: serving version %s", name, version, v.label)
-	case alias != "" && alias != v.cfg.Alias:
-		v.release()
-		return nil, errorf(http.StatusNotFound, "model %q has no label %q: it serves version %s%s", name, alias, v.label, aliasNote(v.cfg.Alias))
+	v, err := r.pick(name, version, alias)
+	if err != nil {
+		r.release()
+		return nil, err
 	}
 	return v, nil
 }

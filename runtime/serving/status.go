@@ -53,8 +53,19 @@ type EndpointStatus struct {
 	Hash string `json:"config_hash,omitempty"`
 	// Instances say where each instance of the serving version runs.
 	Instances []InstanceStatus `json:"instances,omitempty"`
+	// Canary and Shadow are the route's other versions, if any.
+	Canary *VariantStatus `json:"canary,omitempty"`
+	Shadow *VariantStatus `json:"shadow,omitempty"`
 	// Since is when State last changed.
 	Since time.Time `json:"since"`
+}
+
+// VariantStatus names a canary or shadow version.
+type VariantStatus struct {
+	Version int    `json:"version"`
+	Alias   string `json:"alias,omitempty"`
+	// Weight is the percent of requests a canary answers.
+	Weight float64 `json:"weight,omitempty"`
 }
 
 // Loaded reports whether the endpoint has a model answering requests.

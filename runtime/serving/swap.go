@@ -5,36 +5,37 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 )
 
-// endpoint is a name requests reach and the version answering them. The
+// endpoint is a name requests reach and the route answering them. The
 // pointer is what a swap replaces; requests load it without a lock.
 type endpoint struct {
 	name   string
-	cur    atomic.Pointer[version]
+	cur    atomic.Pointer[route]
 	deploy sync.Mutex // one Deploy or Remove at a time
 
 	mu     sync.Mutex
 	status EndpointStatus
 }
 
-// acquire returns the serving version with a reference taken, or nil. A
-// version loaded just before a swap is re-checked so that a retiring
-// version never gains a request after it has drained.
-func (e *endpoint) acquire() *version {
+// acquire returns the serving route with a reference taken, or nil. A
+// route loaded just before a swap is re-checked so that a retiring route
+// never gains a request after it has drained.
+func (e *endpoint) acquire() *route {
 	for {
-		v := e.cur.Load()
-		if v == nil {
+		r := e.cur.Load()
+		if r == nil {
 			return nil
 		}
-		v.refs.Add(1)
-		if e.cur.Load() == v {
-			return v
+		r.refs.Add(1)
+		if e.cur.Load() == r {
+			return r
 		}
-		v.release()
+		r.release()
 	}
 }
 
@@ -46,9 +47,9 @@ func (e *endpoint) statusNow() EndpointStatus {
 	return st
 }
 
-// setStatus records a state; serving, when non-nil, is the version that now
+// setStatus records a state; serving, when non-nil, is the route that now
 // answers requests.
-func (e *endpoint) setStatus(state, reason, msg string, serving *version) {
+func (e *endpoint) setStatus(state, reason, msg string, serving *route) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	st := &e.status
@@ -57,13 +58,21 @@ func (e *endpoint) setStatus(state, reason, msg string, serving *version) {
 	}
 	st.Name, st.State, st.Reason, st.Message = e.name, state, reason, msg
 	if serving != nil {
-		st.Serving, st.Model, st.Alias, st.Hash = serving.cfg.Version, serving.cfg.Model, serving.cfg.Alias, serving.hash
+		p := serving.primary
+		st.Serving, st.Model, st.Alias, st.Hash = p.cfg.Version, p.cfg.Model, p.cfg.Alias, serving.hash
 		st.Instances = st.Instances[:0]
-		for _, inst := range serving.insts {
+		for _, inst := range p.insts {
 			st.Instances = append(st.Instances, inst.status)
 		}
+		st.Canary, st.Shadow = nil, nil
+		if c := serving.canary; c != nil {
+			st.Canary = &VariantStatus{Version: c.cfg.Version, Alias: c.cfg.Alias, Weight: serving.weight}
+		}
+		if sh := serving.shadow; sh != nil {
+			st.Shadow = &VariantStatus{Version: sh.cfg.Version, Alias: sh.cfg.Alias}
+		}
 	} else if e.cur.Load() == nil {
-		st.Serving, st.Model, st.Alias, st.Hash, st.Instances = 0, "", "", "", nil
+		st.Serving, st.Model, st.Alias, st.Hash, st.Instances, st.Canary, st.Shadow = 0, "", "", "", nil, nil, nil
 	}
 }
 
@@ -111,28 +120,88 @@ func (s *Server) Deploy(ctx context.Context, cfg Config) error {
 	defer ep.deploy.Unlock()
 	log := s.log.With(logEndpoint, cfg.Endpoint, logVersion, cfg.Version)
 
-	data, digest, err := readModel(&cfg)
+	primary, err := readModel(&cfg)
 	if err != nil {
 		return s.refuse(ep, err)
 	}
-	hash := cfg.hash(digest)
+	variants := map[string]*Config{"canary": cfg.variant(cfg.Canary), "shadow": cfg.variant(cfg.Shadow)}
+	files := map[string]modelFile{}
+	for kind, vc := range variants {
+		if vc == nil {
+			continue
+		}
+		if files[kind], err = readModel(vc); err != nil {
+			return s.refuse(ep, fmt.Errorf("%s: %w", kind, err))
+		}
+	}
+	hash := cfg.hash(primary.digest, files["canary"].digest, files["shadow"].digest)
 	old := ep.cur.Load()
 	if old != nil && old.hash == hash {
 		ep.setStatus(StateReady, ReasonDeployed, fmt.Sprintf("serving version %d", cfg.Version), old)
 		return nil
 	}
 	ep.setStatus(StateProgressing, ReasonLoading, fmt.Sprintf("loading version %d beside the one serving", cfg.Version), nil)
-	v, err := s.load(ctx, cfg, data, hash)
+	r, err := s.loadRoute(ctx, cfg, primary, variants, files, hash)
 	if err != nil {
 		log.Warn("deploy refused", logReason, ReasonOf(err), logErr, err)
 		return s.refuse(ep, err)
 	}
-	ep.cur.Store(v)
+	ep.cur.Store(r)
 	s.metrics.loaded.WithLabelValues(cfg.Endpoint).Set(1)
-	ep.setStatus(StateReady, ReasonDeployed, fmt.Sprintf("serving version %d", cfg.Version), v)
-	log.Info("deployed", "instances", len(v.insts), "max_batch_size", v.batch.maxRows)
+	ep.setStatus(StateReady, ReasonDeployed, fmt.Sprintf("serving version %d", cfg.Version), r)
+	log.Info("deployed", "instances", len(r.primary.insts), "max_batch_size", r.primary.batch.maxRows)
 	if old != nil {
 		return s.retire(ctx, ep, old)
+	}
+	return nil
+}
+
+// loadRoute loads the primary version and any canary and shadow; a failure
+// of any refuses them all.
+func (s *Server) loadRoute(ctx context.Context, cfg Config, primary modelFile, variants map[string]*Config, files map[string]modelFile, hash string) (*route, error) {
+	p, err := s.load(ctx, cfg, primary.data, hash)
+	if err != nil {
+		return nil, err
+	}
+	loaded := map[string]*version{}
+	for _, kind := range []string{"canary", "shadow"} {
+		vc := variants[kind]
+		if vc == nil {
+			continue
+		}
+		v, err := s.load(ctx, *vc, files[kind].data, hash)
+		if err == nil {
+			err = sameInputs(p, v, kind)
+		}
+		if err != nil {
+			if v != nil {
+				v.close()
+			}
+			for _, l := range loaded {
+				l.close()
+			}
+			p.close()
+			return nil, fmt.Errorf("%s: %w", kind, err)
+		}
+		loaded[kind] = v
+	}
+	weight := 0.0
+	if cfg.Canary != nil {
+		weight = cfg.Canary.Weight
+	}
+	return newRoute(p, loaded["canary"], loaded["shadow"], weight, hash), nil
+}
+
+// sameInputs refuses a canary or shadow whose inputs differ from the
+// primary's: every request must suit every version of the route.
+func sameInputs(p, v *version, kind string) error {
+	a, b := p.sig.Inputs, v.sig.Inputs
+	same := len(a) == len(b)
+	for i := 0; same && i < len(a); i++ {
+		same = a[i].Name == b[i].Name && a[i].DType == b[i].DType && slices.Equal(a[i].Dims, b[i].Dims)
+	}
+	if !same {
+		return &DeployError{p.cfg.Endpoint, ReasonSignatureMismatch, fmt.Errorf("%s version %d takes %v, the primary takes %v", kind, v.cfg.Version, v.sig.Inputs, p.sig.Inputs)}
 	}
 	return nil
 }
@@ -141,8 +210,8 @@ func (s *Server) Deploy(ctx context.Context, cfg Config) error {
 func (s *Server) refuse(ep *endpoint, err error) error {
 	reason := ReasonOf(err)
 	msg := err.Error()
-	if v := ep.cur.Load(); v != nil {
-		msg += fmt.Sprintf("; version %d keeps serving", v.cfg.Version)
+	if r := ep.cur.Load(); r != nil {
+		msg += fmt.Sprintf("; version %d keeps serving", r.primary.cfg.Version)
 	}
 	ep.setStatus(StateFailed, reason, msg, nil)
 	return err
@@ -150,16 +219,19 @@ func (s *Server) refuse(ep *endpoint, err error) error {
 
 // retire closes old once the requests using it are answered, waiting for
 // that up to ctx.
-func (s *Server) retire(ctx context.Context, ep *endpoint, old *version) error {
+func (s *Server) retire(ctx context.Context, ep *endpoint, old *route) error {
 	done := make(chan struct{})
 	s.retiring.Add(1)
 	go func() {
 		defer s.retiring.Done()
 		defer close(done)
 		old.retire()
-		// The series stay while a deployment of the same version serves.
-		if cur := ep.cur.Load(); cur == nil || cur.label != old.label {
-			old.metrics.forget()
+		// A version's series stay while the new route serves its label.
+		cur := ep.cur.Load()
+		for _, v := range old.versions() {
+			if cur == nil || !slices.ContainsFunc(cur.versions(), func(n *version) bool { return n.label == v.label }) {
+				v.metrics.forget()
+			}
 		}
 	}()
 	select {

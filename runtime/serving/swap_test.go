@@ -100,9 +100,9 @@ func TestHotSwapUnderLoadFailsNoRequest(t *testing.T) {
 func TestDeployingTheSameConfigIsANoOp(t *testing.T) {
 	ts := newServer(t)
 	ts.deploy(t, regressor(1))
-	before := ts.lookup("reg").cur.Load()
+	before := ts.lookup("reg").cur.Load().primary
 	ts.deploy(t, regressor(1))
-	if after := ts.lookup("reg").cur.Load(); after != before || stopped(before) {
+	if after := ts.lookup("reg").cur.Load().primary; after != before || stopped(before) {
 		t.Error("redeploying the same config replaced the serving version")
 	}
 
@@ -110,7 +110,7 @@ func TestDeployingTheSameConfigIsANoOp(t *testing.T) {
 	cfg := regressor(1)
 	cfg.MaxBatchSize = 3
 	ts.deploy(t, cfg)
-	after := ts.lookup("reg").cur.Load()
+	after := ts.lookup("reg").cur.Load().primary
 	if after == before || !stopped(before) || after.batch.maxRows != 3 {
 		t.Errorf("batch-size change: swapped %v, old closed %v, max rows %d", after != before, stopped(before), after.batch.maxRows)
 	}
@@ -139,7 +139,7 @@ func TestRefusedDeployKeepsTheOldVersionServing(t *testing.T) {
 	}
 	ts := newServer(t)
 	ts.deploy(t, regressor(1))
-	serving := ts.lookup("reg").cur.Load()
+	serving := ts.lookup("reg").cur.Load().primary
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := regressor(2)
@@ -155,7 +155,7 @@ func TestRefusedDeployKeepsTheOldVersionServing(t *testing.T) {
 			if st.State != StateFailed || st.Reason != tt.reason || st.Serving != 1 || !strings.Contains(st.Message, "version 1 keeps serving") {
 				t.Errorf("status %+v, want Failed/%s with version 1 serving", st, tt.reason)
 			}
-			if ts.lookup("reg").cur.Load() != serving || stopped(serving) {
+			if ts.lookup("reg").cur.Load().primary != serving || stopped(serving) {
 				t.Error("a refused deploy touched the serving version")
 			}
 			if r := ts.post(t, "/v1/models/reg:predict", `{"instances":[[1,2,3,4]]}`); r.code != 200 || r.version != "1" {
@@ -174,7 +174,7 @@ func TestInFlightRequestFinishesOnTheOldVersion(t *testing.T) {
 	g := newGate(1)
 	ts := newGatedServer(t, g)
 	ts.deploy(t, regressor(1))
-	old := ts.lookup("reg").cur.Load()
+	old := ts.lookup("reg").cur.Load().primary
 	g.armed.Store(true)
 	held := ts.postAsync(context.Background(), "/v1/models/reg:predict", `{"instances":[[1,2,3,4]]}`)
 	g.wait(t)
@@ -208,7 +208,7 @@ func TestInFlightRequestFinishesOnTheOldVersion(t *testing.T) {
 func TestRemovedEndpointAnswers404(t *testing.T) {
 	ts := newServer(t)
 	ts.deploy(t, regressor(1))
-	v := ts.lookup("reg").cur.Load()
+	v := ts.lookup("reg").cur.Load().primary
 	if err := ts.Remove(context.Background(), "reg"); err != nil {
 		t.Fatal(err)
 	}

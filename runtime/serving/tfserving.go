@@ -103,6 +103,7 @@ func (s *Server) tfPredict(r *http.Request, a *arrival, body []byte) ([]byte, er
 	if err != nil {
 		return nil, err
 	}
+	v.route.mirror(r.Context(), v, inputs)
 	outs, err := a.infer(r.Context(), inputs)
 	if err != nil {
 		return nil, err

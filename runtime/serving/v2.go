@@ -150,6 +150,7 @@ func (a *arrival) v2Infer(r *http.Request, name string, body []byte) ([]byte, er
 	if err != nil {
 		return nil, err
 	}
+	v.route.mirror(r.Context(), v, inputs)
 	outs, err := a.infer(r.Context(), inputs)
 	if err != nil {
 		return nil, err

@@ -9,13 +9,10 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 )
 
-// version is one loaded deployment of an endpoint: the model's sessions,
-// their batcher, and a count of the requests using it, so that a swap can
-// close it once the last of them is answered.
+// version is one loaded model of an endpoint's route: its sessions and
+// their batcher.
 type version struct {
 	cfg     Config
 	hash    string
@@ -26,26 +23,28 @@ type version struct {
 	batcher *batcher
 	metrics *versionMetrics
 	inputAt map[string]int // input name → position in sig.Inputs
+	route   *route         // the deploy this version belongs to
+}
 
-	refs     atomic.Int64
-	draining atomic.Bool
-	drained  chan struct{}
-	once     sync.Once
+// modelFile is a model file's bytes and hex sha256.
+type modelFile struct {
+	data   []byte
+	digest string
 }
 
 // readModel reads the model file and checks its digest.
-func readModel(cfg *Config) ([]byte, string, error) {
+func readModel(cfg *Config) (modelFile, error) {
 	data, err := os.ReadFile(cfg.Path)
 	if err != nil {
-		return nil, "", &DeployError{cfg.Endpoint, ReasonModelLoadFailed, fmt.Errorf("read model: %w", err)}
+		return modelFile{}, &DeployError{cfg.Endpoint, ReasonModelLoadFailed, fmt.Errorf("read model: %w", err)}
 	}
 	sum := sha256.Sum256(data)
 	digest := hex.EncodeToString(sum[:])
 	if cfg.SHA256 != "" && !strings.EqualFold(cfg.SHA256, digest) {
-		return nil, "", &DeployError{cfg.Endpoint, ReasonChecksumMismatch,
+		return modelFile{}, &DeployError{cfg.Endpoint, ReasonChecksumMismatch,
 			fmt.Errorf("model file %s has sha256 %s, want %s", cfg.Path, digest, cfg.SHA256)}
 	}
-	return data, digest, nil
+	return modelFile{data, digest}, nil
 }
 
 // load opens, warms and probes a new version beside whatever serves now.
@@ -78,7 +77,7 @@ func (s *Server) load(ctx context.Context, cfg Config, data []byte, hash string)
 	}
 	v := &version{
 		cfg: cfg, hash: hash, label: strconv.Itoa(cfg.Version), sig: sig, insts: insts,
-		batch: cfg.batching(sig.MaxRows), drained: make(chan struct{}), inputAt: map[string]int{},
+		batch: cfg.batching(sig.MaxRows), inputAt: map[string]int{},
 	}
 	for i, in := range sig.Inputs {
 		v.inputAt[in.Name] = i
@@ -139,22 +138,11 @@ func (v *version) warm() error {
 	return nil
 }
 
-// release ends one request's use of v; the last one out of a retiring
-// version lets it close.
-func (v *version) release() {
-	if v.refs.Add(-1) == 0 && v.draining.Load() {
-		v.once.Do(func() { close(v.drained) })
-	}
-}
+// release ends one request's use of v's route.
+func (v *version) release() { v.route.release() }
 
-// retire waits for the requests using v to be answered, then closes its
-// batcher and sessions. v must no longer be reachable by new requests.
-func (v *version) retire() {
-	v.draining.Store(true)
-	if v.refs.Load() == 0 {
-		v.once.Do(func() { close(v.drained) })
-	}
-	<-v.drained
+// close stops v's batcher and sessions; its route has drained.
+func (v *version) close() {
 	v.batcher.close()
 	closeInstances(v.insts)
 }
