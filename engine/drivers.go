@@ -56,3 +56,10 @@ func (a *applier) remove(ctx context.Context, tx *sql.Tx, c *Change) error {
 	}
 	return a.drivers.Features.DeleteView(ctx, tx, c.Addr.Name)
 }
+
+// FeatureHistory is the point-in-time retrieval that builds training sets.
+type FeatureHistory interface {
+	History(ctx context.Context, req features.HistoryRequest) (*features.Frame, error)
+}
+
+var _ FeatureHistory = (*features.Store)(nil)
