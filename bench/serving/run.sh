@@ -85,10 +85,14 @@ for m in small large; do
     start "$work/naive" -noinfer; measure "HTTP ceiling (Go net/http + JSON, no inference)" $width
   fi
   sluice "$model" 1 0 2 1; measure "Sluice, batcher off (max_batch_size 1, 2 instances)" $width
+  # Batching settings per model, as a user would tune them: the cheap model
+  # wants one instance and big batches, the compute-bound one two
+  # single-threaded instances that alternate, one computing while the other
+  # fills its batch.
   if [ "$m" = small ]; then
-    sluice "$model" 64 200us 1 1; measure "Sluice, batcher on (max_batch_size 64, max_queue_delay 200us, 1 instance)" $width
+    sluice "$model" 64 1ms 1 1; measure "Sluice, batcher on (max_batch_size 64, max_queue_delay 1ms, 1 instance)" $width
   else
-    sluice "$model" 64 1ms 2 1; measure "Sluice, batcher on (max_batch_size 64, max_queue_delay 1ms, 2 instances)" $width
+    sluice "$model" 32 2ms 2 1; measure "Sluice, batcher on (max_batch_size 32, max_queue_delay 2ms, 2 instances)" $width
   fi
   start "$work/naive" -model "$model"; measure "naive Go (ORT once per request)" $width
   NODE_PATH="$nodedir/node_modules" start node bench/serving/node/server.js "$model"; measure "Node onnxruntime-node" $width

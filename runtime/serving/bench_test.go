@@ -2,6 +2,7 @@ package serving
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -62,5 +63,39 @@ func BenchmarkHandlerOneRow(b *testing.B) {
 			})
 		})
 	}
-	_ = os.Getenv
+}
+
+// BenchmarkSessionLargeMLP is raw in-process ONNX Runtime on the
+// compute-bound MLP 64→1024→1024→1024→1: rows/s at each batch size and
+// thread count, the yardstick for end-to-end serving throughput.
+func BenchmarkSessionLargeMLP(b *testing.B) {
+	if ortErr != nil {
+		b.Skip(ortErr)
+	}
+	data, err := os.ReadFile(benchModel(b, "64,1024,1024,1024,1"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	sig, err := readSignature(data)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, threads := range []int{1, 2} {
+		s, err := openSession(data, sig, placement{}, threads)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, rows := range []int{1, 8, 32, 64} {
+			in := Tensor{Name: "input", DType: Float32, Shape: []int64{int64(rows), 64}, F32: make([]float32, rows*64)}
+			b.Run(fmt.Sprintf("threads=%d/rows=%d", threads, rows), func(b *testing.B) {
+				for b.Loop() {
+					if _, err := s.run([]Tensor{in}); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(rows*b.N)/b.Elapsed().Seconds(), "rows/s")
+			})
+		}
+		s.close()
+	}
 }
