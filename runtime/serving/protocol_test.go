@@ -1,8 +1,11 @@
 package serving
 
 import (
+	"io"
+	"net"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestTFServingRoutes(t *testing.T) {
@@ -103,5 +106,29 @@ func TestHealthSaysWhetherEveryEndpointHasAModel(t *testing.T) {
 	}
 	if r := ts.get(t, "/v2/health/ready"); r.code != 503 {
 		t.Errorf("v2 ready with an endpoint not loaded: %d %s", r.code, r.raw)
+	}
+}
+
+func TestSlowClientIsCutOffByTheReadTimeout(t *testing.T) {
+	ts := newServer(t, func(o *Options, _ *Server) {
+		o.ReadHeaderTimeout = 50 * time.Millisecond
+		o.ReadTimeout = 100 * time.Millisecond
+	})
+	ts.deploy(t, regressor(1))
+	conn, err := net.Dial("tcp", strings.TrimPrefix(ts.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// Headers that never end: the server must hang up, not wait forever.
+	if _, err := io.WriteString(conn, "POST /v1/models/reg:predict HTTP/1.1\r\nHost: x\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.ReadAll(conn); err != nil {
+		t.Fatalf("the server kept a slow client's connection open: %v", err)
+	}
+	if r := ts.post(t, "/v1/models/reg:predict", `{"instances":[[1,2,3,4]]}`); r.code != 200 {
+		t.Errorf("request after the slow client: %d %s", r.code, r.raw)
 	}
 }
