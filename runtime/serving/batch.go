@@ -1,0 +1,199 @@
+package serving
+
+import (
+	"fmt"
+	"slices"
+	"time"
+)
+
+// work is one instance's loop: take a batch, run it, repeat.
+func (b *batcher) work(inst *instance) {
+	defer b.wg.Done()
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	for {
+		batch, ok := b.next(timer)
+		if !ok {
+			return
+		}
+		b.run(inst, batch)
+	}
+}
+
+// next waits until a batch is due and takes it.
+func (b *batcher) next(timer *time.Timer) ([]chunk, bool) {
+	b.mu.Lock()
+	for {
+		if b.stopped {
+			b.mu.Unlock()
+			return nil, false
+		}
+		b.dropDead()
+		var wait <-chan time.Time
+		if b.rows > 0 {
+			now := time.Now()
+			n, due := b.due(now)
+			if n > 0 {
+				batch := b.take(n, now)
+				more := b.rows > 0
+				b.mu.Unlock()
+				if more { // another idle instance may take the rest
+					b.poke()
+				}
+				return batch, true
+			}
+			timer.Reset(due.Sub(now))
+			wait = timer.C
+		}
+		b.mu.Unlock()
+		select {
+		case <-b.wake:
+		case <-wait:
+		case <-b.stop:
+		}
+		timer.Stop()
+		b.mu.Lock()
+	}
+}
+
+// dropDead pops answered requests off the head of the queue.
+func (b *batcher) dropDead() {
+	for len(b.queue) > 0 && b.queue[0].dead {
+		b.queue[0] = nil
+		b.queue = b.queue[1:]
+	}
+}
+
+// due says how many rows to batch now, or, when 0, until when to wait: a
+// batch of maxRows, else of the largest preferred size the queue fills,
+// else whatever is queued once the oldest request has waited the delay —
+// or at once when no request is being read and no connection is idle,
+// since then no row could join the batch soon: waiting would only add the
+// delay (a lone client would pay it on every request).
+func (b *batcher) due(now time.Time) (int, time.Time) {
+	if b.rows >= b.cfg.maxRows {
+		return b.cfg.maxRows, now
+	}
+	for _, size := range b.cfg.preferred {
+		if size <= b.rows {
+			return size, now
+		}
+	}
+	deadline := b.queue[0].enqueued.Add(b.cfg.delay)
+	if b.queue[0].next > 0 || !deadline.After(now) || (b.arriving.Load() == 0 && b.idle.Load() == 0) {
+		return b.rows, now
+	}
+	return 0, deadline
+}
+
+// take cuts up to n rows off the head of the queue, splitting the last
+// request when it does not fit whole. It stops early at a request whose
+// rows have another shape than the batch's.
+func (b *batcher) take(n int, now time.Time) []chunk {
+	var batch []chunk
+	var first *pending
+	for n > 0 && len(b.queue) > 0 {
+		p := b.queue[0]
+		if p.dead {
+			b.queue = b.queue[1:]
+			continue
+		}
+		if first == nil {
+			first = p
+		} else if !first.sameRows(p) {
+			break
+		}
+		k := min(n, p.rows-p.next)
+		c := chunk{p: p, from: p.next, n: k}
+		if p.next == 0 {
+			c.queuedAt = p.enqueued
+		}
+		batch = append(batch, c)
+		p.next += k
+		b.rows -= k
+		n -= k
+		if p.next == p.rows {
+			b.queue[0] = nil
+			b.queue = b.queue[1:]
+		}
+	}
+	b.metrics.depth.Set(float64(b.rows))
+	for _, c := range batch {
+		if !c.queuedAt.IsZero() {
+			b.metrics.queue.Observe(now.Sub(c.queuedAt).Seconds())
+		}
+	}
+	return batch
+}
+
+// run runs one batch on inst and hands each request its rows' outputs.
+func (b *batcher) run(inst *instance, batch []chunk) {
+	rows := 0
+	for _, c := range batch {
+		rows += c.n
+	}
+	inputs := make([]Tensor, len(batch[0].p.inputs))
+	parts := make([]Tensor, len(batch))
+	for i := range inputs {
+		for j, c := range batch {
+			parts[j] = c.p.inputs[i]
+			if c.n != c.p.rows {
+				parts[j] = parts[j].slice(c.from, c.n)
+			}
+		}
+		inputs[i] = concat(parts)
+	}
+	start := time.Now()
+	outs, err := inst.r.run(inputs)
+	elapsed := time.Since(start)
+	b.metrics.compute.Observe(elapsed.Seconds())
+	b.metrics.batch.Observe(float64(rows))
+	inst.busy.Add(elapsed.Seconds())
+	if err == nil {
+		err = checkRows(outs, rows)
+	}
+	if err != nil {
+		for _, c := range batch {
+			c.p.fail(fmt.Errorf("instance %s: %w", inst.name, err))
+			b.withdraw(c.p, true)
+		}
+		return
+	}
+	off := 0
+	for _, c := range batch {
+		mine := outs
+		if len(batch) > 1 {
+			mine = make([]Tensor, len(outs))
+			for i := range outs {
+				mine[i] = outs[i].slice(off, c.n)
+			}
+		}
+		c.p.deliver(c.from, c.n, mine)
+		off += c.n
+	}
+}
+
+// checkRows reports an output whose first dimension is not the batch: its
+// rows could not be handed back to the requests.
+func checkRows(outs []Tensor, rows int) error {
+	for _, o := range outs {
+		if len(o.Shape) == 0 || o.Shape[0] != int64(rows) || o.Len() != rows*o.rowLen() {
+			return fmt.Errorf("output %q has shape %v for a batch of %d rows; its first dimension must be the batch", o.Name, o.Shape, rows)
+		}
+	}
+	return nil
+}
+
+// sortedPreferred returns the preferred batch sizes no larger than max,
+// largest first, without repeats.
+func sortedPreferred(sizes []int, max int) []int {
+	var out []int
+	for _, s := range sizes {
+		if s >= 1 && s <= max && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	slices.Sort(out)
+	slices.Reverse(out)
+	return out
+}
