@@ -8,7 +8,8 @@
 #   - and, for the small model, a Go net/http + JSON handler doing no
 #     inference at all: the HTTP ceiling for one-row requests,
 # for an MLP 20→256→256→1 (cheap: HTTP dominates) and a compute-bound MLP
-# 64→1024→1024→1024→1. Prints markdown.
+# 64→1024→1024→1024→1; then Sluice at 64 clients with and without a hot
+# swap every 30ms (failed requests, p99). Prints markdown.
 #
 # BENCH_DURATION (default 3s) is measured per client count after 1s of
 # warm-up; BENCH_CLIENTS (default 1,2,4,8,16,64) lists the counts.
@@ -130,3 +131,22 @@ for m in small large; do
       'BEGIN { printf "At %d clients: Sluice (batcher on) / %s (the better peer) = %.2f× (target ≥ 3), p99 %.2f ms vs %.2f ms (target lower)\n\n", n, bn, s / b, sp, bp }'
   fi
 done
+
+# Hot swaps under load: the small model at 64 clients, without and with a
+# swap (load, warm, switch, drain) every 30ms.
+last=${clients##*,}
+sluice "$work/small.onnx" 64 1ms 1 1
+calm=$("$work/loadgen" -url "http://$addr/v1/models/bench:predict" -width 20 -clients "$last" -duration "$duration")
+stop
+start env SLUICE_BENCH_SWAP_EVERY=30ms SLUICE_BENCH_SERVE=127.0.0.1:0 SLUICE_BENCH_MODEL="$work/small.onnx" \
+  SLUICE_BENCH_MAX_BATCH=64 SLUICE_BENCH_DELAY=1ms "$work/serving.test"
+swapping=$("$work/loadgen" -url "http://$addr/v1/models/bench:predict" -width 20 -clients "$last" -duration "$duration")
+stop
+swaps=$(grep -o 'swaps [0-9]* failed [0-9]*' "$work/server.out" | awk '{ printf "%s swaps, %s refused", $2, $4 }')
+echo "### Hot swaps under load: MLP 20→256→256→1, $last clients, $duration"
+echo
+echo "| | requests/s | p50 ms | p99 ms | failed requests |"
+echo "|---|---|---|---|---|"
+echo "$calm" | awk -F'\t' '{ printf "| no swaps | %s | %s | %s | %s |\n", $2, $3, $5, $6 }'
+echo "$swapping" | awk -F'\t' -v s="$swaps" '{ printf "| a swap every 30ms (%s) | %s | %s | %s | %s |\n", s, $2, $3, $5, $6 }'
+echo

@@ -25,6 +25,9 @@ import (
 //	SLUICE_BENCH_INSTANCES  CPU instances (default 1)
 //	SLUICE_BENCH_THREADS    intra-op threads per instance (default 1)
 //	SLUICE_BENCH_CPUPROFILE where to write a CPU profile, if anywhere
+//	SLUICE_BENCH_SWAP_EVERY hot-swap the endpoint this often (versions 1
+//	                        and 2 of the same file, alternately); the count
+//	                        of swaps and failed swaps goes to stderr at exit
 //
 // It prints "listening on ADDR" and serves until SIGTERM or SIGINT.
 func benchServe(addr string) int {
@@ -74,7 +77,33 @@ func benchServe(addr string) int {
 	go s.Serve(ln)
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
-	<-sig
+	if every, _ := time.ParseDuration(os.Getenv("SLUICE_BENCH_SWAP_EVERY")); every > 0 {
+		stop := make(chan struct{})
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			swaps, failed := 0, 0
+			defer func() { fmt.Fprintf(os.Stderr, "swaps %d failed %d\n", swaps, failed) }()
+			for tick := time.NewTicker(every); ; {
+				select {
+				case <-stop:
+					return
+				case <-tick.C:
+				}
+				cfg.Version = 3 - cfg.Version
+				if err := s.Deploy(context.Background(), cfg); err != nil {
+					failed++
+					continue
+				}
+				swaps++
+			}
+		}()
+		<-sig
+		close(stop)
+		<-done
+	} else {
+		<-sig
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := s.Close(ctx); err != nil {

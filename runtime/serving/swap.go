@@ -159,7 +159,7 @@ func (s *Server) Deploy(ctx context.Context, cfg Config) error {
 // loadRoute loads the primary version and any canary and shadow; a failure
 // of any refuses them all.
 func (s *Server) loadRoute(ctx context.Context, cfg Config, primary modelFile, variants map[string]*Config, files map[string]modelFile, hash string) (*route, error) {
-	p, err := s.load(ctx, cfg, primary.data, hash)
+	p, err := s.load(ctx, cfg, primary.data)
 	if err != nil {
 		return nil, err
 	}
@@ -169,7 +169,7 @@ func (s *Server) loadRoute(ctx context.Context, cfg Config, primary modelFile, v
 		if vc == nil {
 			continue
 		}
-		v, err := s.load(ctx, *vc, files[kind].data, hash)
+		v, err := s.load(ctx, *vc, files[kind].data)
 		if err == nil {
 			err = sameInputs(p, v, kind)
 		}

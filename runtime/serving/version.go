@@ -15,7 +15,6 @@ import (
 // their batcher.
 type version struct {
 	cfg     Config
-	hash    string
 	label   string // the version as responses name it
 	sig     signature
 	insts   []*instance
@@ -49,7 +48,7 @@ func readModel(cfg *Config) (modelFile, error) {
 
 // load opens, warms and probes a new version beside whatever serves now.
 // Nothing it makes outlives a failure.
-func (s *Server) load(ctx context.Context, cfg Config, data []byte, hash string) (*version, error) {
+func (s *Server) load(ctx context.Context, cfg Config, data []byte) (*version, error) {
 	fail := func(reason string, err error) error { return &DeployError{cfg.Endpoint, reason, err} }
 	sig, err := readSignature(data)
 	if err != nil {
@@ -76,7 +75,7 @@ func (s *Server) load(ctx context.Context, cfg Config, data []byte, hash string)
 		return nil, fail(ReasonModelLoadFailed, err)
 	}
 	v := &version{
-		cfg: cfg, hash: hash, label: strconv.Itoa(cfg.Version), sig: sig, insts: insts,
+		cfg: cfg, label: strconv.Itoa(cfg.Version), sig: sig, insts: insts,
 		batch: cfg.batching(sig.MaxRows), inputAt: map[string]int{},
 	}
 	for i, in := range sig.Inputs {
