@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"sluice/runtime/features"
+	"sluice/runtime/registry"
+	"sluice/runtime/training"
 	"sluice/schema"
 )
 
@@ -22,6 +24,16 @@ var _ Materializer = (*features.Store)(nil)
 // need it with a clear reason.
 type Drivers struct {
 	Features Materializer
+	// History, Tracker and Registry train experiments: the training set
+	// is read from the feature store, the run recorded by the tracker and
+	// its model registered. ONNX Runtime must be initialised by the
+	// process (cmd does it once) for an experiment to be evaluated.
+	History  FeatureHistory
+	Tracker  RunTracker
+	Registry Registrar
+	// ArtifactDir holds trained models, <model>/<run>/model.onnx; empty
+	// means "artifacts" beside the state file.
+	ArtifactDir string
 }
 
 // materialize runs a feature view's materialization for change c.
@@ -63,3 +75,26 @@ type FeatureHistory interface {
 }
 
 var _ FeatureHistory = (*features.Store)(nil)
+
+// RunTracker records training runs in the step's transaction, so a run
+// and the step that made it commit together.
+type RunTracker interface {
+	FindRun(ctx context.Context, q training.Querier, specHash, datasetDigest string) (*training.Run, error)
+	StartRun(ctx context.Context, q training.Querier, s training.RunStart) (*training.Run, error)
+	LogParams(ctx context.Context, q training.Querier, runID string, params map[string]string) error
+	LogMetrics(ctx context.Context, q training.Querier, runID string, metrics map[string]float64) error
+	LogSeries(ctx context.Context, q training.Querier, runID, key string, values []float64) error
+	LogArtifact(ctx context.Context, q training.Querier, runID, path string) (training.Artifact, error)
+	LogDataset(ctx context.Context, q training.Querier, runID string, d training.Dataset) error
+	SetTags(ctx context.Context, q training.Querier, runID string, tags map[string]string) error
+	EndRun(ctx context.Context, q training.Querier, runID, status, errText, log string) error
+}
+
+var _ RunTracker = (*training.Tracker)(nil)
+
+// Registrar is the model registry as training and promotion drive it.
+type Registrar interface {
+	RegisterVersion(ctx context.Context, tx *sql.Tx, model string, in registry.VersionInput) (int, error)
+}
+
+var _ Registrar = (*registry.Registry)(nil)

@@ -54,7 +54,7 @@ func runtimeAction(k schema.Kind) string {
 // spec; the others are validated and recorded, and the plan says so.
 func executed(k schema.Kind) bool {
 	switch k {
-	case schema.KindSource, schema.KindEntity, schema.KindFeature:
+	case schema.KindSource, schema.KindEntity, schema.KindFeature, schema.KindExperiment:
 		return true
 	}
 	return false
@@ -69,6 +69,10 @@ func (pl *planner) runtime(c *Change) {
 		if c.Effect != planjson.EffectMetadataOnly {
 			c.Detail = "recorded only: this build of sluice validates " + string(c.Addr.Kind) + " but does not execute them yet"
 		}
+		return
+	}
+	if exp, ok := c.Resource.(*schema.Experiment); ok && c.Effect != planjson.EffectMetadataOnly {
+		c.Runtime, c.Detail = []string{planjson.ActionTrain}, trainDetail(exp)
 		return
 	}
 	fv, ok := c.Resource.(*schema.FeatureView)

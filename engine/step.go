@@ -74,6 +74,25 @@ func (a *applier) execute(ctx context.Context, tx *sql.Tx, c *Change) (StepResul
 		outputs[k] = v
 	}
 	switch res := c.Resource.(type) {
+	case *schema.Experiment:
+		if c.Recorded != nil {
+			for k, v := range c.Recorded.Outputs {
+				outputs[k] = v
+			}
+		}
+		if len(c.Runtime) > 0 && !a.drivers.canTrain() {
+			r.Status, r.Reason = store.Held, ReasonNotExecuted
+			r.Message = "validated and recorded; no trainer is configured in this process"
+		} else if len(c.Runtime) > 0 {
+			msg, out, err := a.train(ctx, tx, res)
+			if err != nil {
+				return r, err
+			}
+			r.Reason, r.Message = ReasonTrained, msg
+			for k, v := range out {
+				outputs[k] = v
+			}
+		}
 	case *schema.FeatureView:
 		if len(c.Runtime) > 0 {
 			msg, out, err := a.materialize(ctx, tx, c, res)

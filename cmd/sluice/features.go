@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -13,16 +14,33 @@ import (
 
 	"sluice/engine"
 	"sluice/runtime/features"
+	"sluice/runtime/registry"
 	"sluice/runtime/store"
+	"sluice/runtime/training"
 )
 
-// newDrivers opens the runtimes apply drives, on the state file.
+// newDrivers opens the runtimes apply drives, on the state file, and
+// starts ONNX Runtime for training's evaluation. A missing library is not
+// an error here: only experiments need it, and their steps fail saying so.
 func newDrivers(ctx context.Context, db *store.DB) (engine.Drivers, error) {
 	fs, err := features.New(ctx, db)
 	if err != nil {
 		return engine.Drivers{}, err
 	}
-	return engine.Drivers{Features: fs}, nil
+	tr, err := training.NewTracker(ctx, db)
+	if err != nil {
+		return engine.Drivers{}, err
+	}
+	reg, err := registry.New(ctx, db)
+	if err != nil {
+		return engine.Drivers{}, err
+	}
+	d := engine.Drivers{Features: fs, History: fs, Tracker: tr, Registry: reg}
+	if db.Path != "" && db.Path != ":memory:" {
+		d.ArtifactDir = filepath.Join(filepath.Dir(db.Path), "artifacts")
+	}
+	_ = startORT("")
+	return d, nil
 }
 
 func (a *app) featuresCmd() *cobra.Command {

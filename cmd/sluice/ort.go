@@ -15,8 +15,11 @@ const ortLibName = "libonnxruntime.so.1"
 // findORT locates the ONNX Runtime library: --ort-lib, then SLUICE_ORT_LIB,
 // then the newest copy in the cache the Makefile fills
 // ($SLUICE_CACHE or ~/.cache/sluice/onnxruntime-node-*/).
-func (a *app) findORT() (string, error) {
-	for _, p := range []string{a.ortLib, os.Getenv("SLUICE_ORT_LIB")} {
+func (a *app) findORT() (string, error) { return findORTLib(a.ortLib) }
+
+// findORTLib is findORT with the --ort-lib value given.
+func findORTLib(flag string) (string, error) {
+	for _, p := range []string{flag, os.Getenv("SLUICE_ORT_LIB")} {
 		if p == "" {
 			continue
 		}
@@ -39,6 +42,23 @@ func (a *app) findORT() (string, error) {
 	}
 	sort.Strings(matches)
 	return matches[len(matches)-1], nil
+}
+
+// startORT initialises ONNX Runtime for this process, once: training
+// evaluates every model in it. flag is --ort-lib, or empty.
+func startORT(flag string) error {
+	if ort.IsInitialized() {
+		return nil
+	}
+	path, err := findORTLib(flag)
+	if err != nil {
+		return err
+	}
+	ort.SetSharedLibraryPath(path)
+	if err := ort.InitializeEnvironment(ort.WithLogLevelError()); err != nil {
+		return fmt.Errorf("load onnx runtime library %s: %w", path, err)
+	}
+	return nil
 }
 
 // ortVersion loads the library and asks its version, proving it loads.
