@@ -94,6 +94,7 @@ var _ RunTracker = (*training.Tracker)(nil)
 
 // Registrar is the model registry as training and promotion drive it.
 type Registrar interface {
+	Promoter
 	RegisterVersion(ctx context.Context, tx *sql.Tx, model string, in registry.VersionInput) (int, error)
 }
 

@@ -54,7 +54,7 @@ func runtimeAction(k schema.Kind) string {
 // spec; the others are validated and recorded, and the plan says so.
 func executed(k schema.Kind) bool {
 	switch k {
-	case schema.KindSource, schema.KindEntity, schema.KindFeature, schema.KindExperiment:
+	case schema.KindSource, schema.KindEntity, schema.KindFeature, schema.KindExperiment, schema.KindModel:
 		return true
 	}
 	return false

@@ -9,6 +9,7 @@ import (
 	"sort"
 
 	"sluice/engine/planjson"
+	"sluice/runtime/registry"
 	"sluice/runtime/store"
 	"sluice/schema"
 )
@@ -61,6 +62,9 @@ type Input struct {
 	// --base/--head). BaseFS holds Base's files.
 	Base   *schema.Spec
 	BaseFS fs.FS
+	// Registry plans models' alias moves; nil reads the registry's tables
+	// in the state as they are (none yet: every version is missing).
+	Registry PromotionPlanner
 }
 
 // MakePlan diffs the desired spec against the recorded state. It reads the
@@ -84,7 +88,11 @@ func MakePlan(ctx context.Context, q store.Querier, in Input) (*Plan, error) {
 	} else if cur != nil {
 		p.State.CurrentCommit = cur.Commit
 	}
-	pl := &planner{plan: p, recorded: map[schema.Addr]*store.Resource{}, failed: map[schema.Addr]store.Condition{}, byAddr: map[schema.Addr]*Change{}}
+	reg := in.Registry
+	if reg == nil {
+		reg = &registry.Registry{}
+	}
+	pl := &planner{ctx: ctx, q: q, registry: reg, plan: p, recorded: map[schema.Addr]*store.Resource{}, failed: map[schema.Addr]store.Condition{}, byAddr: map[schema.Addr]*Change{}}
 	for i := range recorded {
 		r := &recorded[i]
 		pl.recorded[schema.Addr{Kind: schema.Kind(r.Kind), Name: r.Name}] = r
@@ -110,6 +118,9 @@ func MakePlan(ctx context.Context, q store.Querier, in Input) (*Plan, error) {
 }
 
 type planner struct {
+	ctx      context.Context
+	q        store.Querier
+	registry PromotionPlanner
 	plan     *Plan
 	recorded map[schema.Addr]*store.Resource
 	failed   map[schema.Addr]store.Condition
@@ -144,6 +155,9 @@ func (pl *planner) resource(r schema.Resource) {
 		return
 	}
 	pl.dependencies(c, r)
+	if m, ok := r.(*schema.Model); ok {
+		pl.promote(c, m)
+	}
 	if cond, ok := pl.failed[m.Addr]; ok && c.Action == planjson.ActionNoOp {
 		c.Action, c.Effect, c.Full = runtimeAction(m.Addr.Kind), kindEffect(m.Addr.Kind), true
 		c.Reasons = append(c.Reasons, planjson.ReasonPreviousApplyFailed)

@@ -93,6 +93,17 @@ func (a *applier) execute(ctx context.Context, tx *sql.Tx, c *Change) (StepResul
 				outputs[k] = v
 			}
 		}
+	case *schema.Model:
+		if len(c.Runtime) > 0 && a.drivers.Registry == nil {
+			r.Status, r.Reason = store.Held, ReasonNotExecuted
+			r.Message = "validated and recorded; no model registry is configured in this process"
+		} else if len(c.Runtime) > 0 {
+			msg, err := a.promoteStep(ctx, tx, res)
+			if err != nil {
+				return r, err
+			}
+			r.Reason, r.Message = ReasonPromoted, msg
+		}
 	case *schema.FeatureView:
 		if len(c.Runtime) > 0 {
 			msg, out, err := a.materialize(ctx, tx, c, res)

@@ -1,0 +1,139 @@
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sort"
+	"strings"
+
+	"sluice/engine/planjson"
+	"sluice/runtime/registry"
+	"sluice/runtime/store"
+	"sluice/schema"
+)
+
+const (
+	// ReasonPromoted: every alias of a model points where git says.
+	ReasonPromoted = "Promoted"
+	// ReasonPromotionRefused: a version an alias should move to does not
+	// exist, failed, or misses a gate; the alias stays where it was.
+	ReasonPromotionRefused = "PromotionRefused"
+)
+
+// PromotionPlanner reads the registry to plan alias moves: what the alias
+// points to now, the version's metrics against its gates.
+type PromotionPlanner interface {
+	PlanPromotion(ctx context.Context, q store.Querier, model, alias string, to int, gates []registry.Gate) (*registry.Promotion, error)
+	Version(ctx context.Context, q store.Querier, model string, n int) (*registry.Version, error)
+}
+
+var _ PromotionPlanner = (*registry.Registry)(nil)
+
+// Promoter moves aliases in the step's transaction.
+type Promoter interface {
+	PromotionPlanner
+	Promote(ctx context.Context, tx *sql.Tx, m registry.Move) (registry.Moved, error)
+}
+
+var _ Promoter = (*registry.Registry)(nil)
+
+// promotions plans every alias of m git declares, in name order, against
+// the registry read through q. Aliases already where git says plan nothing.
+func promotions(ctx context.Context, r PromotionPlanner, q store.Querier, spec *schema.Spec, m *schema.Model) ([]*registry.Promotion, error) {
+	aliases := make([]string, 0, len(m.Aliases))
+	for a := range m.Aliases {
+		aliases = append(aliases, a)
+	}
+	sort.Strings(aliases)
+	var out []*registry.Promotion
+	for _, alias := range aliases {
+		to := m.Aliases[alias]
+		var exp *schema.Experiment
+		if v, err := r.Version(ctx, q, m.Addr.Name, to); err == nil {
+			exp = spec.Experiments[v.Lineage.Experiment]
+		}
+		gates, err := registry.GatesFor(exp, m)
+		if err != nil {
+			return nil, err
+		}
+		p, err := r.PlanPromotion(ctx, q, m.Addr.Name, alias, to, gates)
+		if err != nil && registryMissing(err) {
+			p, err = &registry.Promotion{Model: m.Addr.Name, Alias: alias, To: to,
+				Refused: fmt.Sprintf("version %d does not exist: no model has been registered yet", to)}, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("plan promotion of %s %s to %d: %w", m.Addr.Name, alias, to, err)
+		}
+		if !p.NoOp() {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+// promote plans a model's alias moves: `promote` with each move's gate
+// verdicts in Detail, and Refused naming every move apply would refuse.
+func (pl *planner) promote(c *Change, m *schema.Model) {
+	if pl.registry == nil || c.Action == planjson.ActionDelete {
+		return
+	}
+	ps, err := promotions(pl.ctx, pl.registry, pl.q, pl.plan.spec, m)
+	if err != nil {
+		pl.errorf(&m.Meta, "aliases", "%v", err)
+		return
+	}
+	if len(ps) == 0 {
+		return
+	}
+	if c.Action == planjson.ActionNoOp {
+		c.Action, c.Effect = planjson.ActionPromote, planjson.EffectReload
+	}
+	c.Runtime = []string{planjson.ActionPromote}
+	var detail, refused []string
+	for _, p := range ps {
+		line := p.String()
+		if d := p.Detail(); d != "" {
+			line += ": " + d
+		}
+		detail = append(detail, line)
+		if p.Refused != "" {
+			refused = append(refused, p.String()+": "+p.Refused)
+		}
+	}
+	c.Detail, c.Refused = strings.Join(detail, "; "), strings.Join(refused, "; ")
+}
+
+// promoteStep moves a model's aliases as git declares, planning each move
+// again inside the transaction so a gate is judged on the state it changes.
+func (a *applier) promoteStep(ctx context.Context, tx *sql.Tx, m *schema.Model) (string, error) {
+	r := a.drivers.Registry
+	ps, err := promotions(ctx, r, tx, a.plan.spec, m)
+	if err != nil {
+		return "", err
+	}
+	var done []string
+	for _, p := range ps {
+		if p.Refused != "" {
+			return "", stepErrf(ReasonPromotionRefused, "%s refused: %s", p, p.Refused)
+		}
+		moved, err := r.Promote(ctx, tx, registry.Move{Model: m.Addr.Name, Alias: p.Alias, Version: p.To,
+			Commit: a.plan.Revision.Commit, Reason: registry.ReasonGit, ArchivePrevious: m.ArchivePrevious})
+		if err != nil {
+			return "", stepErr(ReasonPromotionRefused, err)
+		}
+		line := p.String()
+		if moved.Archived != 0 {
+			line += fmt.Sprintf(" (archived v%d)", moved.Archived)
+		}
+		done = append(done, line)
+	}
+	return strings.Join(done, "; "), nil
+}
+
+// registryMissing says the state has no registry tables yet: nothing was
+// ever trained into it, so every version is missing. Planning reads the
+// state without migrating it, and the store has no call that asks.
+func registryMissing(err error) bool {
+	return strings.Contains(err.Error(), "no such table: registry_")
+}

@@ -1,0 +1,68 @@
+package engine
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"sluice/engine/planjson"
+	"sluice/internal/ortlib"
+	"sluice/runtime/store"
+)
+
+func withAliases(spec, model string) string {
+	return strings.Replace(spec, "models: fraud: aliases: {}", model, 1)
+}
+
+func TestPlanRefusesAPromotionToAVersionThatDoesNotExist(t *testing.T) {
+	db := openState(t)
+	fsys := fraudRepo(withAliases(fraudSpec, "models: fraud: aliases: production: 1"))
+	p := planRevision(t, db, fsys, "c1")
+	if len(p.Diagnostics) > 0 {
+		t.Fatalf("diagnostics: %+v", p.Diagnostics)
+	}
+	c := changeOf(p, "models.fraud")
+	if len(c.Runtime) != 1 || c.Runtime[0] != planjson.ActionPromote || !strings.Contains(c.Refused, "production") {
+		t.Fatalf("model change %s %v refused %q, want promote refused for production", c.Action, c.Runtime, c.Refused)
+	}
+	if !p.JSON().Refused() {
+		t.Fatal("plan JSON does not say it holds a refused change (--detailed-exitcode would not exit 3)")
+	}
+}
+
+func TestApplyPromotesOnlyWhenTheVersionPassesItsGates(t *testing.T) {
+	ortlib.Need(t)
+	ctx := context.Background()
+	db := openState(t)
+	d := newTrainingDrivers(t, db)
+	// Train v1 first, with no alias.
+	applyWith(t, db, d.Drivers, fraudRepo(fraudSpec), "c1")
+
+	failing := fraudRepo(withAliases(fraudSpec, `models: fraud: {aliases: production: 1, gates: roc_auc: ">= 1.01"}`))
+	p, res := applyWith(t, db, d.Drivers, failing, "c2")
+	c := changeOf(p, "models.fraud")
+	if c.Action != planjson.ActionUpdate || !strings.Contains(c.Refused, "roc_auc") || !strings.Contains(c.Detail, "✗") {
+		t.Fatalf("plan %s detail %q refused %q, want the failing roc_auc gate named", c.Action, c.Detail, c.Refused)
+	}
+	if s := stepOf(t, res, "models.fraud"); s.Status != store.Failed || s.Reason != ReasonPromotionRefused {
+		t.Fatalf("step %+v, want Failed/PromotionRefused", s)
+	}
+	if v, err := d.registry.Aliases(ctx, db, "fraud"); err != nil || len(v) != 0 {
+		t.Fatalf("aliases %v (%v) after a refused promotion, want none", v, err)
+	}
+
+	passing := fraudRepo(withAliases(fraudSpec, `models: fraud: {aliases: production: 1, gates: roc_auc: ">= 0.5"}`))
+	p, res = applyWith(t, db, d.Drivers, passing, "c3")
+	if c := changeOf(p, "models.fraud"); c.Refused != "" || !strings.Contains(c.Detail, "promote fraud production") {
+		t.Fatalf("plan detail %q refused %q, want an allowed promotion", c.Detail, c.Refused)
+	}
+	if s := stepOf(t, res, "models.fraud"); s.Status != store.Ready || s.Reason != ReasonPromoted {
+		t.Fatalf("step %+v, want Ready/Promoted", s)
+	}
+	if v, _ := d.registry.Aliases(ctx, db, "fraud"); v["production"] != 1 {
+		t.Fatalf("aliases %v, want production → 1", v)
+	}
+	if p := planRevision(t, db, passing, "c3"); p.hasWork() {
+		t.Fatalf("plan after promoting still has work: %+v", changeOf(p, "models.fraud"))
+	}
+}
