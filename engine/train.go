@@ -140,7 +140,7 @@ func (a *applier) fit(ctx context.Context, exp *schema.Experiment, ds *dataset) 
 	}
 	sess, err := training.NewSession(b, training.SessionOptions{Task: exp.Task, Classes: classesOf(res.Model)})
 	if err != nil {
-		return nil, fmt.Errorf("load exported model in onnx runtime (library from --ort-lib, SLUICE_ORT_LIB or `make ort`): %w", err)
+		return nil, fmt.Errorf("load exported model in onnx runtime (apply finds the library through SLUICE_ORT_LIB or the cache `make ort` fills): %w", err)
 	}
 	defer sess.Close()
 	if err := training.Parity(ctx, res.Model, sess, ho, parityTolerance); err != nil {

@@ -171,3 +171,38 @@ func changeOf(p *Plan, addr string) *Change {
 	}
 	return &Change{}
 }
+
+func TestApplyFailsAnExperimentWhoseDataCannotTrainNamingWhy(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		edit func(fstest.MapFS)
+		want []string
+	}{
+		{"label column missing", func(f fstest.MapFS) {
+			f["specs/main.cue"].Data = []byte(strings.Replace(string(f["specs/main.cue"].Data), `column: "is_fraud"`, `column: "fraud"`, 1))
+		}, []string{"data/labels.csv", "fraud"}},
+		{"one class", func(f fstest.MapFS) {
+			f["data/labels.csv"].Data = []byte(strings.ReplaceAll(string(f["data/labels.csv"].Data), "Z,1\n", "Z,0\n"))
+		}, []string{"class"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db := openState(t)
+			d := newTrainingDrivers(t, db)
+			fsys := fraudRepo(fraudSpec)
+			tc.edit(fsys)
+			_, res := applyWith(t, db, d.Drivers, fsys, "c1")
+			s := stepOf(t, res, "experiments.lr")
+			if s.Status != store.Failed || s.Reason != ReasonDataInvalid {
+				t.Fatalf("step %+v, want Failed/DataInvalid", s)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(s.Message, w) {
+					t.Fatalf("message %q does not name %q", s.Message, w)
+				}
+			}
+			if vs, _ := d.registry.Versions(context.Background(), db, "fraud"); len(vs) != 0 {
+				t.Fatalf("%d versions registered from bad data", len(vs))
+			}
+		})
+	}
+}
