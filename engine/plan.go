@@ -194,8 +194,11 @@ func (pl *planner) update(c *Change, m *schema.Meta) {
 
 // dependencies makes a resource recompute when something it reads changed.
 // A resource being created computes from scratch anyway.
+//
+// A model is the exception: its experiments retraining registers new
+// versions but moves no alias; promotions are planned from the aliases.
 func (pl *planner) dependencies(c *Change, r schema.Resource) {
-	if c.Action == planjson.ActionCreate {
+	if c.Action == planjson.ActionCreate || c.Addr.Kind == schema.KindModel {
 		return
 	}
 	for _, dep := range r.DependsOn() {

@@ -66,3 +66,21 @@ func TestApplyPromotesOnlyWhenTheVersionPassesItsGates(t *testing.T) {
 		t.Fatalf("plan after promoting still has work: %+v", changeOf(p, "models.fraud"))
 	}
 }
+
+// A refused promotion must not hold back training: the model waits for its
+// experiments, never the other way round.
+func TestRefusedPromotionDoesNotHoldBackTraining(t *testing.T) {
+	ortlib.Need(t)
+	db := openState(t)
+	d := newTrainingDrivers(t, db)
+	fsys := fraudRepo(withAliases(fraudSpec, "models: fraud: aliases: production: 7"))
+	_, res := applyWith(t, db, d.Drivers, fsys, "c1")
+	for _, s := range res.Steps {
+		if s.Addr.Kind == "experiments" && s.Status != store.Ready {
+			t.Errorf("%s: %s (%s: %s), want trained despite the refused promotion", s.Addr, s.Status, s.Reason, s.Message)
+		}
+	}
+	if s := stepOf(t, res, "models.fraud"); s.Status != store.Failed || s.Reason != ReasonPromotionRefused {
+		t.Errorf("model step %+v, want Failed/PromotionRefused", s)
+	}
+}

@@ -74,10 +74,20 @@ func Load(opts LoadOptions) (*Spec, error) {
 		errs = derr
 	}
 	errs = errors.Append(errs, check(spec, user.declared, broken, opts.DataRoots))
+	linkModels(spec)
 	if errs != nil {
 		return nil, errors.Sanitize(errs)
 	}
 	return spec, nil
+}
+
+// linkModels records on each model the experiments that produce it.
+func linkModels(s *Spec) {
+	for _, x := range sorted(s.Experiments) {
+		if m, ok := s.Models[x.Model]; ok {
+			m.Experiments = append(m.Experiments, x.Metadata().Addr.Name)
+		}
+	}
 }
 
 // validate reports every resource's errors: CUE stops at the first error of

@@ -32,7 +32,7 @@ func (f *FeatureView) DependsOn() []Addr {
 
 // DependsOn implements Resource.
 func (x *Experiment) DependsOn() []Addr {
-	deps := []Addr{{KindModel, x.Model}, {KindSource, x.Label.Source}}
+	deps := []Addr{{KindSource, x.Label.Source}}
 	for _, e := range x.Label.Entities {
 		deps = append(deps, Addr{KindEntity, e})
 	}
@@ -41,7 +41,13 @@ func (x *Experiment) DependsOn() []Addr {
 
 // DependsOn implements Resource. A model's aliases point at versions that
 // its experiments register, so promotion waits for training.
-func (m *Model) DependsOn() []Addr { return nil }
+func (m *Model) DependsOn() []Addr {
+	deps := make([]Addr, len(m.Experiments))
+	for i, e := range m.Experiments {
+		deps[i] = Addr{KindExperiment, e}
+	}
+	return deps
+}
 
 // DependsOn implements Resource.
 func (e *Endpoint) DependsOn() []Addr {

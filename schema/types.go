@@ -175,6 +175,9 @@ type Model struct {
 	Aliases         map[string]int    `json:"aliases"`
 	Gates           map[string]string `json:"gates"`
 	ArchivePrevious bool              `json:"archive_previous"`
+	// Experiments are the experiments that register versions of this
+	// model, sorted; derived by Load, not written in specs.
+	Experiments []string `json:"-"`
 }
 
 // Target names a model version directly or through an alias.

@@ -104,7 +104,7 @@ func (a *app) runDaemon(ctx context.Context, f *daemonFlags) error {
 	}
 	defer db.Close()
 	cfg.DB = db
-	if cfg.Drivers, err = newDrivers(ctx, db); err != nil {
+	if cfg.Drivers, err = newDrivers(ctx, db, a.ortLib); err != nil {
 		return err
 	}
 	d, err := daemon.Start(ctx, cfg)

@@ -46,7 +46,7 @@ func TestExampleRepositoryValidatesPlansAndApplies(t *testing.T) {
 	if d := p.JSON().Diagnostics; len(d) > 0 {
 		t.Fatalf("plan diagnostics: %+v", d)
 	}
-	drivers, err := newDrivers(ctx, db)
+	drivers, err := newDrivers(ctx, db, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,7 +22,8 @@ import (
 // newDrivers opens the runtimes apply drives, on the state file, and
 // starts ONNX Runtime for training's evaluation. A missing library is not
 // an error here: only experiments need it, and their steps fail saying so.
-func newDrivers(ctx context.Context, db *store.DB) (engine.Drivers, error) {
+// ortLib is --ort-lib, or empty.
+func newDrivers(ctx context.Context, db *store.DB, ortLib string) (engine.Drivers, error) {
 	fs, err := features.New(ctx, db)
 	if err != nil {
 		return engine.Drivers{}, err
@@ -39,7 +40,7 @@ func newDrivers(ctx context.Context, db *store.DB) (engine.Drivers, error) {
 	if db.Path != "" && db.Path != ":memory:" {
 		d.ArtifactDir = filepath.Join(filepath.Dir(db.Path), "artifacts")
 	}
-	_ = startORT("")
+	_ = startORT(ortLib)
 	return d, nil
 }
 

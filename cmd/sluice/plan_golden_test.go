@@ -43,7 +43,7 @@ func TestPlanGoldens(t *testing.T) {
 			}
 			defer db.Close()
 			if len(rev1) > 0 {
-				drivers, err := newDrivers(ctx, db)
+				drivers, err := newDrivers(ctx, db, "")
 				if err != nil {
 					t.Fatal(err)
 				}

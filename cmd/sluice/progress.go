@@ -63,7 +63,7 @@ func gerund(action string) string {
 
 // execute applies a plan with the runtime drivers and reports how it went.
 func (a *app) execute(ctx context.Context, db *store.DB, p *engine.Plan, parallelism int) error {
-	drivers, err := newDrivers(ctx, db)
+	drivers, err := newDrivers(ctx, db, a.ortLib)
 	if err != nil {
 		return err
 	}
