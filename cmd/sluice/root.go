@@ -97,6 +97,8 @@ func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		a.statusCmd(),
 		a.eventsCmd(),
 		a.featuresCmd(),
+		a.runsCmd(),
+		a.modelsCmd(),
 		a.versionCmd(),
 	)
 	return root
