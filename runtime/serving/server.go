@@ -153,6 +153,7 @@ func (s *Server) Remove(ctx context.Context, name string) error {
 
 	ep.deploy.Lock()
 	defer ep.deploy.Unlock()
+	ep.removed = true // a Deploy waiting for the lock must not revive it
 	ep.setStatus(StateProgressing, ReasonRemoved, "removed", nil)
 	s.metrics.loaded.DeleteLabelValues(name)
 	if old := ep.cur.Swap(nil); old != nil {
@@ -165,7 +166,9 @@ func (s *Server) Remove(ctx context.Context, name string) error {
 // deadline, then cutting connections), removes every endpoint and closes
 // their sessions.
 func (s *Server) Close(ctx context.Context) error {
-	s.closed.Store(true)
+	s.mu.Lock()
+	s.closed.Store(true) // under mu: no endpoint is created after this
+	s.mu.Unlock()
 	shutCtx, cancel := context.WithTimeoutCause(ctx, 30*time.Second, errors.New("serving: shutdown took longer than 30s"))
 	defer cancel()
 	err := s.http.Shutdown(shutCtx)

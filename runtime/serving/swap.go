@@ -16,7 +16,8 @@ import (
 type endpoint struct {
 	name   string
 	cur    atomic.Pointer[route]
-	deploy sync.Mutex // one Deploy or Remove at a time
+	deploy  sync.Mutex // one Deploy or Remove at a time
+	removed bool       // set by Remove, under deploy
 
 	mu     sync.Mutex
 	status EndpointStatus
@@ -76,13 +77,14 @@ func (e *endpoint) setStatus(state, reason, msg string, serving *route) {
 	}
 }
 
-// endpointFor returns the named endpoint, creating it when missing.
+// endpointFor returns the named endpoint, creating it when missing, or nil
+// once the server is closing.
 func (s *Server) endpointFor(name string) *endpoint {
-	if ep := s.lookup(name); ep != nil {
-		return ep
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.closed.Load() {
+		return nil
+	}
 	if ep := s.lookup(name); ep != nil {
 		return ep
 	}
@@ -116,8 +118,14 @@ func (s *Server) Deploy(ctx context.Context, cfg Config) error {
 		return de
 	}
 	ep := s.endpointFor(cfg.Endpoint)
+	if ep == nil {
+		return errors.New("deploy endpoint " + cfg.Endpoint + ": server closed")
+	}
 	ep.deploy.Lock()
 	defer ep.deploy.Unlock()
+	if ep.removed {
+		return errors.New("deploy endpoint " + cfg.Endpoint + ": removed while this deploy waited; deploy again")
+	}
 	log := s.log.With(logEndpoint, cfg.Endpoint, logVersion, cfg.Version)
 
 	primary, err := readModel(&cfg)

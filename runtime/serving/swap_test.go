@@ -222,3 +222,34 @@ func TestRemovedEndpointAnswers404(t *testing.T) {
 		t.Error("removed endpoint still has a status")
 	}
 }
+
+func TestCloseDrainsRequestsAndRefusesLaterDeploys(t *testing.T) {
+	g := newGate(1)
+	ts := newGatedServer(t, g)
+	ts.deploy(t, regressor(1))
+	v := ts.lookup("reg").cur.Load().primary
+	g.armed.Store(true)
+	held := ts.postAsync(context.Background(), "/v1/models/reg:predict", `{"instances":[[1,2,3,4]]}`)
+	g.wait(t)
+	closed := make(chan error, 1)
+	go func() { closed <- ts.Close(context.Background()) }()
+	for !ts.closed.Load() {
+		time.Sleep(time.Millisecond)
+	}
+	if err := ts.Deploy(context.Background(), regressor(2)); err == nil || !strings.Contains(err.Error(), "server closed") {
+		t.Errorf("deploy during Close: %v", err)
+	}
+	if stopped(v) {
+		t.Fatal("Close closed the sessions under a request in flight")
+	}
+	g.release()
+	if res := <-held; res.err != nil || res.r.code != 200 {
+		t.Errorf("request in flight during Close: %v %d %s", res.err, res.r.code, res.r.raw)
+	}
+	if err := <-closed; err != nil {
+		t.Fatal(err)
+	}
+	if !stopped(v) || len(ts.Statuses()) != 0 {
+		t.Error("Close left an endpoint open")
+	}
+}
