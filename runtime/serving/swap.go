@@ -14,8 +14,8 @@ import (
 // endpoint is a name requests reach and the route answering them. The
 // pointer is what a swap replaces; requests load it without a lock.
 type endpoint struct {
-	name   string
-	cur    atomic.Pointer[route]
+	name    string
+	cur     atomic.Pointer[route]
 	deploy  sync.Mutex // one Deploy or Remove at a time
 	removed bool       // set by Remove, under deploy
 
