@@ -6,41 +6,87 @@ import (
 	"time"
 )
 
-// work is one instance's loop: take a batch, run it, repeat.
-func (b *batcher) work(inst *instance) {
+// work is a worker's loop: wait for a free instance and a due batch, run
+// it, repeat.
+func (b *batcher) work() {
 	defer b.wg.Done()
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	for {
-		batch, ok := b.next(timer)
+		inst, batch, ok := b.next(timer)
 		if !ok {
 			return
 		}
-		b.run(inst, batch)
+		b.runOn(inst, batch)
 	}
 }
 
-// next waits until a batch is due and takes it.
-func (b *batcher) next(timer *time.Timer) ([]chunk, bool) {
+// lead runs a due batch on the calling goroutine, if an instance is free,
+// and reports whether it did.
+func (b *batcher) lead() bool {
+	b.mu.Lock()
+	if b.stopped || len(b.free) == 0 || b.rows == 0 {
+		b.mu.Unlock()
+		return false
+	}
+	b.dropDead()
+	now := time.Now()
+	n, _ := b.due(now)
+	if n == 0 {
+		b.mu.Unlock()
+		return false
+	}
+	inst := b.claim()
+	batch := b.take(n, now)
+	b.mu.Unlock()
+	b.runOn(inst, batch)
+	return true
+}
+
+// claim takes a free instance; the caller holds mu.
+func (b *batcher) claim() *instance {
+	inst := b.free[len(b.free)-1]
+	b.free = b.free[:len(b.free)-1]
+	b.running.Add(1)
+	return inst
+}
+
+// runOn runs batch on inst, then frees inst and wakes a worker when rows
+// are waiting.
+func (b *batcher) runOn(inst *instance, batch []chunk) {
+	b.run(inst, batch)
+	b.mu.Lock()
+	b.free = append(b.free, inst)
+	more := b.rows > 0
+	b.mu.Unlock()
+	b.running.Done()
+	if more {
+		b.poke()
+	}
+}
+
+// next waits until an instance is free and a batch is due, and takes both.
+func (b *batcher) next(timer *time.Timer) (*instance, []chunk, bool) {
 	b.mu.Lock()
 	for {
 		if b.stopped {
 			b.mu.Unlock()
-			return nil, false
+			return nil, nil, false
 		}
 		b.dropDead()
 		var wait <-chan time.Time
-		if b.rows > 0 {
+		if b.rows > 0 && len(b.free) > 0 {
 			now := time.Now()
 			n, due := b.due(now)
 			if n > 0 {
+				inst := b.claim()
 				batch := b.take(n, now)
-				more := b.rows > 0
+				more := b.rows > 0 && len(b.free) > 0
 				b.mu.Unlock()
-				if more { // another idle instance may take the rest
+				if more { // another worker may take the rest
 					b.poke()
 				}
-				return batch, true
+				return inst, batch, true
 			}
 			timer.Reset(due.Sub(now))
 			wait = timer.C
@@ -80,7 +126,7 @@ func (b *batcher) due(now time.Time) (int, time.Time) {
 		}
 	}
 	deadline := b.queue[0].enqueued.Add(b.cfg.delay)
-	if b.queue[0].next > 0 || !deadline.After(now) || (b.arriving.Load() == 0 && b.idle.Load() == 0) {
+	if b.queue[0].next > 0 || !deadline.After(now) || (b.arriving.Load() == 0 && b.idleConns.Load() == 0) {
 		return b.rows, now
 	}
 	return 0, deadline

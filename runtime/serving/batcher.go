@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -45,33 +46,42 @@ type chunk struct {
 // of up to maxRows rows, as Triton's dynamic batcher does: a full or
 // preferred-size batch goes at once, a smaller one when its oldest row has
 // waited maxQueueDelay — or as soon as no request is arriving that could
-// join it. Each instance pulls its own batches, so a slow one holds only
-// its own batch.
+// join it. A batch runs on whichever instance is free, so a slow one holds
+// only its own batch. The request that makes a batch due runs it on its
+// own goroutine when an instance is free (no hand-off, which is most of the
+// cost of a one-row request); worker goroutines run the batches that come
+// due later: after a delay, or when an instance comes free.
 type batcher struct {
 	cfg     batchConfig
 	metrics *versionMetrics
 
 	// arriving counts requests being read and decoded for this version;
-	// idle counts the server's keep-alive connections between requests.
-	// They are where the rows a partial batch could still gain come from.
-	arriving atomic.Int64
-	idle     *atomic.Int64
+	// idleConns counts the server's keep-alive connections between
+	// requests. They are where the rows a partial batch could still gain
+	// come from.
+	arriving  atomic.Int64
+	idleConns *atomic.Int64
 
 	mu      sync.Mutex
-	queue   []*pending // FIFO of requests with rows not yet taken
-	rows    int        // rows not yet taken, of live requests
+	queue   []*pending  // FIFO of requests with rows not yet taken
+	rows    int         // rows not yet taken, of live requests
+	free    []*instance // instances not running a batch
 	stopped bool
 
-	wake chan struct{}
-	stop chan struct{}
-	wg   sync.WaitGroup
+	wake    chan struct{}
+	stop    chan struct{}
+	wg      sync.WaitGroup // worker goroutines
+	running sync.WaitGroup // batches running, on any goroutine
 }
 
-func newBatcher(cfg batchConfig, m *versionMetrics, instances []*instance, idle *atomic.Int64) *batcher {
-	b := &batcher{cfg: cfg, metrics: m, idle: idle, wake: make(chan struct{}, len(instances)), stop: make(chan struct{})}
-	for _, inst := range instances {
+func newBatcher(cfg batchConfig, m *versionMetrics, instances []*instance, idleConns *atomic.Int64) *batcher {
+	b := &batcher{
+		cfg: cfg, metrics: m, idleConns: idleConns, free: slices.Clone(instances),
+		wake: make(chan struct{}, len(instances)), stop: make(chan struct{}),
+	}
+	for range instances {
 		b.wg.Add(1)
-		go b.work(inst)
+		go b.work()
 	}
 	return b
 }
@@ -106,6 +116,9 @@ func (b *batcher) infer(ctx context.Context, inputs []Tensor) ([]Tensor, error) 
 	b.arriving.Add(-1)
 	if err := b.submit(p); err != nil {
 		return nil, err
+	}
+	if !b.lead() {
+		b.poke() // a worker runs the batch when it comes due
 	}
 	var timeout <-chan time.Time
 	if b.cfg.timeout > 0 {
@@ -149,7 +162,6 @@ func (b *batcher) submit(p *pending) error {
 	b.rows += p.rows
 	b.metrics.depth.Set(float64(b.rows))
 	b.mu.Unlock()
-	b.poke()
 	return nil
 }
 
@@ -179,6 +191,7 @@ func (b *batcher) close() {
 	b.mu.Unlock()
 	close(b.stop)
 	b.wg.Wait()
+	b.running.Wait()
 	for _, p := range queued {
 		p.fail(ErrStopped)
 	}
