@@ -238,7 +238,10 @@ func (c *Config) hash(fileDigest, canaryDigest, shadowDigest string) string {
 }
 
 // EndpointConfig builds the Config of a schema endpoint serving version
-// from the model file at path (with its hex sha256, or "").
+// from the model file at path (with its hex sha256, or ""). The caller
+// resolves the endpoint's canary and shadow targets to files (Canary,
+// Shadow) and wires the feature join (Join), which need the registry and
+// the online store.
 func EndpointConfig(e *schema.Endpoint, version int, path, sha string) Config {
 	return Config{
 		Endpoint:     e.Addr.Name,

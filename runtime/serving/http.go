@@ -201,7 +201,7 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 	b := []byte(`{"endpoints":[`)
 	ok := true
 	for i, st := range s.Statuses() {
-		loaded := st.Serving > 0 || st.Hash != ""
+		loaded := st.Loaded()
 		ok = ok && loaded
 		if i > 0 {
 			b = append(b, ',')

@@ -79,10 +79,12 @@ type DeployError struct {
 	Err      error
 }
 
+// Error says which endpoint refused the deploy, the reason, and why.
 func (e *DeployError) Error() string {
 	return "deploy endpoint " + e.Endpoint + ": " + e.Reason + ": " + e.Err.Error()
 }
 
+// Unwrap returns the underlying error.
 func (e *DeployError) Unwrap() error { return e.Err }
 
 // ReasonOf returns the reason of a Deploy error, or "" for other errors.
