@@ -7,6 +7,7 @@ import (
 
 	"sluice/runtime/features"
 	"sluice/runtime/registry"
+	"sluice/runtime/serving"
 	"sluice/runtime/training"
 	"sluice/schema"
 )
@@ -31,6 +32,9 @@ type Drivers struct {
 	History  FeatureHistory
 	Tracker  RunTracker
 	Registry Registrar
+	// Serving runs endpoints; nil (plain apply) records them as held,
+	// NotServing.
+	Serving Swapper
 	// ArtifactDir holds trained models, <model>/<run>/model.onnx; empty
 	// means "artifacts" beside the state file.
 	ArtifactDir string
@@ -60,6 +64,12 @@ func (a *applier) materialize(ctx context.Context, tx *sql.Tx, c *Change, fv *sc
 
 // remove deletes what a resource's runtime holds before its record goes.
 func (a *applier) remove(ctx context.Context, tx *sql.Tx, c *Change) error {
+	if c.Addr.Kind == schema.KindEndpoint {
+		if a.drivers.Serving == nil {
+			return nil
+		}
+		return stepErr(ReasonDeployFailed, a.drivers.Serving.Remove(ctx, c.Addr.Name))
+	}
 	if c.Addr.Kind != schema.KindFeature {
 		return nil
 	}
@@ -99,3 +109,20 @@ type Registrar interface {
 }
 
 var _ Registrar = (*registry.Registry)(nil)
+
+// ServingStatus says whether an endpoint is live and at which version;
+// planning reads it as a fact, so a restarted server is deployed again.
+type ServingStatus interface {
+	Status(name string) (serving.EndpointStatus, bool)
+}
+
+// Swapper is the inference server as apply drives it: Deploy loads, warms
+// and swaps a version in (the old one serves until then, and keeps serving
+// when the new one is refused); Remove drains an endpoint away.
+type Swapper interface {
+	ServingStatus
+	Deploy(ctx context.Context, cfg serving.Config) error
+	Remove(ctx context.Context, name string) error
+}
+
+var _ Swapper = (*serving.Server)(nil)

@@ -54,7 +54,7 @@ func runtimeAction(k schema.Kind) string {
 // spec; the others are validated and recorded, and the plan says so.
 func executed(k schema.Kind) bool {
 	switch k {
-	case schema.KindSource, schema.KindEntity, schema.KindFeature, schema.KindExperiment, schema.KindModel:
+	case schema.KindSource, schema.KindEntity, schema.KindFeature, schema.KindExperiment, schema.KindModel, schema.KindEndpoint:
 		return true
 	}
 	return false
@@ -62,6 +62,12 @@ func executed(k schema.Kind) bool {
 
 // runtime fills in the work a change needs beyond recording its spec.
 func (pl *planner) runtime(c *Change) {
+	if e, ok := c.Resource.(*schema.Endpoint); ok && c.Action != planjson.ActionDelete {
+		// An endpoint swaps when its alias moved or the server lost it,
+		// even with nothing changed in git.
+		pl.endpoint(c, e)
+		return
+	}
 	if c.Action == planjson.ActionNoOp || c.Action == planjson.ActionDelete {
 		return
 	}

@@ -65,6 +65,9 @@ type Input struct {
 	// Registry plans models' alias moves; nil reads the registry's tables
 	// in the state as they are (none yet: every version is missing).
 	Registry PromotionPlanner
+	// Serving, when set, is the server apply will deploy to: an endpoint
+	// it does not have live at its version plans a swap.
+	Serving ServingStatus
 }
 
 // MakePlan diffs the desired spec against the recorded state. It reads the
@@ -92,7 +95,7 @@ func MakePlan(ctx context.Context, q store.Querier, in Input) (*Plan, error) {
 	if reg == nil {
 		reg = &registry.Registry{}
 	}
-	pl := &planner{ctx: ctx, q: q, registry: reg, plan: p, recorded: map[schema.Addr]*store.Resource{}, failed: map[schema.Addr]store.Condition{}, byAddr: map[schema.Addr]*Change{}}
+	pl := &planner{ctx: ctx, q: q, registry: reg, serving: in.Serving, plan: p, recorded: map[schema.Addr]*store.Resource{}, failed: map[schema.Addr]store.Condition{}, byAddr: map[schema.Addr]*Change{}}
 	for i := range recorded {
 		r := &recorded[i]
 		pl.recorded[schema.Addr{Kind: schema.Kind(r.Kind), Name: r.Name}] = r
@@ -121,6 +124,7 @@ type planner struct {
 	ctx      context.Context
 	q        store.Querier
 	registry PromotionPlanner
+	serving  ServingStatus
 	plan     *Plan
 	recorded map[schema.Addr]*store.Resource
 	failed   map[schema.Addr]store.Condition

@@ -104,6 +104,13 @@ func (a *applier) execute(ctx context.Context, tx *sql.Tx, c *Change) (StepResul
 			}
 			r.Reason, r.Message = ReasonPromoted, msg
 		}
+	case *schema.Endpoint:
+		if c.Effect != planjson.EffectMetadataOnly {
+			var err error
+			if r, err = a.serve(ctx, tx, res, r, outputs); err != nil {
+				return r, err
+			}
+		}
 	case *schema.FeatureView:
 		if len(c.Runtime) > 0 {
 			msg, out, err := a.materialize(ctx, tx, c, res)
