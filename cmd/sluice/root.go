@@ -93,6 +93,7 @@ func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		a.validateCmd(),
 		a.planCmd(),
 		a.applyCmd(),
+		a.serveCmd(),
 		a.daemonCmd(),
 		a.statusCmd(),
 		a.eventsCmd(),
