@@ -24,6 +24,7 @@ type daemonFlags struct {
 	poll, recheck       time.Duration
 	drain               time.Duration
 	listen              string
+	serveListen         string
 	tokenFile           string
 	openReads           bool
 	webhookSecretFile   string
@@ -60,6 +61,7 @@ func (a *app) daemonCmd() *cobra.Command {
 	fl.DurationVar(&f.recheck, "recheck", 5*time.Minute, "how often to plan the revision in force again and heal drift (0: never)")
 	fl.DurationVar(&f.drain, "drain-timeout", 30*time.Second, "how long SIGTERM waits for the apply in progress before interrupting it")
 	fl.StringVar(&f.listen, "listen", "127.0.0.1:8080", "the operator API's address (empty: no API)")
+	fl.StringVar(&f.serveListen, "serve-listen", "", "the data plane's address, serving the endpoints (default 127.0.0.1:8080, or :8081 when --listen takes 8080, and none when that fails; \"none\": no data plane)")
 	fl.StringVar(&f.tokenFile, "token-file", "", "a file holding the bearer token the API's routes need")
 	fl.BoolVar(&f.openReads, "open-reads", false, "serve the API's reading routes without the token")
 	fl.StringVar(&f.webhookSecretFile, "webhook-secret-file", "", "a file holding the push webhooks' secret; env SLUICE_WEBHOOK_SECRET")
@@ -106,6 +108,15 @@ func (a *app) runDaemon(ctx context.Context, f *daemonFlags) error {
 	cfg.DB = db
 	if cfg.Drivers, err = newDrivers(ctx, db, a.ortLib); err != nil {
 		return err
+	}
+	plane, err := a.newDataPlane(f)
+	if err != nil {
+		return err
+	}
+	if plane != nil {
+		cfg.Drivers.Serving = plane.srv
+		defer plane.close(context.WithoutCancel(ctx), a.stderr)
+		fmt.Fprintf(a.stderr, "sluice daemon: serving endpoints on http://%s\n", plane.ln.Addr())
 	}
 	d, err := daemon.Start(ctx, cfg)
 	if err != nil {
