@@ -78,6 +78,10 @@ func (pl *planner) endpoint(c *Change, e *schema.Endpoint) {
 		if e.Version > 0 {
 			field = "version"
 		}
+		if reasonOf(err) != ReasonVersionMissing {
+			pl.errorf(&e.Meta, field, "resolve %s: %v", endpointRef(e), err)
+			return
+		}
 		// Only a server makes this a problem: a plain plan of a repository
 		// that has promoted nothing yet is ordinary.
 		if pl.serving != nil {
