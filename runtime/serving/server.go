@@ -17,6 +17,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"google.golang.org/grpc"
 )
 
 // Options configure a Server. Zero fields take the defaults beside them.
@@ -50,6 +52,7 @@ type Server struct {
 	metrics *metrics
 	handler http.Handler
 	http    *http.Server
+	grpc    *grpc.Server
 
 	conns     conns
 	mu        sync.Mutex // serialises changes to the endpoint set
@@ -84,8 +87,15 @@ func New(opts Options) (*Server, error) {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	s.endpoints.Store(&map[string]*endpoint{})
-	s.handler = s.routes()
+	s.grpc = s.newGRPC()
+	s.handler = withGRPC(s.grpc, s.routes())
+	// gRPC needs HTTP/2; without TLS that is HTTP/2 with prior knowledge,
+	// served on the same listener as HTTP/1.1.
+	var protocols http.Protocols
+	protocols.SetHTTP1(true)
+	protocols.SetUnencryptedHTTP2(true)
 	s.http = &http.Server{
+		Protocols:         &protocols,
 		Handler:           s.handler,
 		ReadTimeout:       opts.ReadTimeout,
 		ReadHeaderTimeout: opts.ReadHeaderTimeout,
@@ -98,7 +108,7 @@ func New(opts Options) (*Server, error) {
 }
 
 // Handler returns the data plane's routes, for callers that run their own
-// http.Server.
+// http.Server (which must speak HTTP/2 for the gRPC service).
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // Serve answers requests on ln until Close. The listener is the server's,
@@ -177,6 +187,7 @@ func (s *Server) Close(ctx context.Context) error {
 		s.http.Close()
 		err = fmt.Errorf("shut down serving listener: %w", err)
 	}
+	s.grpc.Stop()
 	for _, st := range s.Statuses() {
 		if rerr := s.Remove(context.WithoutCancel(ctx), st.Name); rerr != nil && err == nil {
 			err = rerr

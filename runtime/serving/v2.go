@@ -19,11 +19,7 @@ func (s *Server) v2Live(w http.ResponseWriter, r *http.Request) {
 
 // v2Ready is ready when every endpoint has a model loaded.
 func (s *Server) v2Ready(w http.ResponseWriter, r *http.Request) {
-	ready := true
-	for _, st := range s.Statuses() {
-		ready = ready && st.Loaded()
-	}
-	if !ready {
+	if !s.ready() {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusServiceUnavailable)
 		w.Write([]byte(`{"ready":false}` + "\n"))
