@@ -200,11 +200,19 @@ func (a *applier) waitDeps(ctx context.Context, c *Change) string {
 		a.mu.Lock()
 		r := a.results[dep]
 		a.mu.Unlock()
-		if r.Status != store.Ready && r.Reason != ReasonNotExecuted {
+		if r.Status != store.Ready && r.Reason != ReasonNotExecuted && !orderOnly(c.Addr, dep) {
 			return dep.String()
 		}
 	}
 	return ""
+}
+
+// orderOnly says whether a dependency only orders two steps: experiments of
+// one model train one after another so their versions are numbered the same
+// way every time, but neither needs the other to succeed, and one retraining
+// does not retrain the other.
+func orderOnly(a, dep schema.Addr) bool {
+	return a.Kind == schema.KindExperiment && dep.Kind == schema.KindExperiment
 }
 
 func (a *applier) setStatus(c *Change, r StepResult) {

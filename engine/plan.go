@@ -206,6 +206,9 @@ func (pl *planner) dependencies(c *Change, r schema.Resource) {
 		return
 	}
 	for _, dep := range r.DependsOn() {
+		if orderOnly(c.Addr, dep) {
+			continue
+		}
 		dc, ok := pl.byAddr[dep]
 		if !ok || dc.Effect == planjson.EffectNone || dc.Effect == planjson.EffectMetadataOnly {
 			continue

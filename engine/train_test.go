@@ -206,3 +206,32 @@ func TestApplyFailsAnExperimentWhoseDataCannotTrainNamingWhy(t *testing.T) {
 		})
 	}
 }
+
+// Experiments of one model register their versions in name order, whatever
+// order they would finish in, so a revision numbers them the same way on
+// every machine.
+func TestExperimentsOfOneModelRegisterVersionsInNameOrder(t *testing.T) {
+	ortlib.Need(t)
+	for i := 0; i < 3; i++ {
+		db := openState(t)
+		d := newTrainingDrivers(t, db)
+		// a-first is a forest, slower than lr's logistic regression.
+		spec := fraudSpec + `experiments: "a-first": {
+	model: "fraud"
+	label: {source: "labels", column: "is_fraud", entities: ["user"]}
+	features: ["user_stats:segment", "user_stats:score"]
+	trainer: {builtin: "random_forest", params: n_estimators: 60}
+	split: {holdout: 0.25, seed: 1}
+}
+`
+		_, res := applyWith(t, db, d.Drivers, fraudRepo(spec), "c1")
+		for _, s := range res.Steps {
+			if s.Addr.Kind == "experiments" && s.Status != store.Ready {
+				t.Fatalf("%s: %s %s", s.Addr, s.Status, s.Message)
+			}
+		}
+		if !strings.Contains(stepOf(t, res, "experiments.a-first").Message, "registered fraud v1") {
+			t.Fatalf("try %d: a-first did not register v1: %s", i, stepOf(t, res, "experiments.a-first").Message)
+		}
+	}
+}

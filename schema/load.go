@@ -85,6 +85,9 @@ func Load(opts LoadOptions) (*Spec, error) {
 func linkModels(s *Spec) {
 	for _, x := range sorted(s.Experiments) {
 		if m, ok := s.Models[x.Model]; ok {
+			if n := len(m.Experiments); n > 0 {
+				x.After = m.Experiments[n-1]
+			}
 			m.Experiments = append(m.Experiments, x.Metadata().Addr.Name)
 		}
 	}

@@ -33,6 +33,9 @@ func (f *FeatureView) DependsOn() []Addr {
 // DependsOn implements Resource.
 func (x *Experiment) DependsOn() []Addr {
 	deps := []Addr{{KindSource, x.Label.Source}}
+	if x.After != "" {
+		deps = append(deps, Addr{KindExperiment, x.After})
+	}
 	for _, e := range x.Label.Entities {
 		deps = append(deps, Addr{KindEntity, e})
 	}

@@ -167,6 +167,11 @@ type Experiment struct {
 	Split         Split             `json:"split"`
 	Gates         map[string]string `json:"gates"`
 	OnNewRevision string            `json:"on_new_revision"`
+	// After is the experiment of the same model just before this one by
+	// name, derived by Load: experiments of one model register versions one
+	// after another in name order, so a revision numbers them the same way
+	// every time.
+	After string `json:"-"`
 }
 
 // Model declares which version each alias of a registered model points to.
