@@ -1,6 +1,6 @@
 // Package serving is Sluice's data plane: it serves ONNX models through
 // ONNX Runtime behind TensorFlow Serving's REST API and the Open Inference
-// Protocol (v2) on one listener, batches rows dynamically as Triton does,
+// Protocol (v2, REST and gRPC) on one listener, batches rows dynamically as Triton does,
 // places sessions in instance groups, and swaps a new model version in
 // under load without failing a request. See README.md.
 package serving
