@@ -214,9 +214,17 @@ func ParseGates(from string, gates map[string]string) ([]Gate, error) {
 func GatesFor(exp *schema.Experiment, model *schema.Model) ([]Gate, error) {
 	var out []Gate
 	var errs []error
+	seen := map[[2]string]bool{}
 	add := func(m *schema.Meta, gates map[string]string) {
 		gs, err := ParseGates(m.Addr.String(), gates)
-		out = append(out, gs...)
+		for _, g := range gs {
+			// The same bound declared on the experiment and on its model
+			// is one gate, judged and shown once.
+			if k := [2]string{g.Metric, strings.Join(strings.Fields(g.Expr), "")}; !seen[k] {
+				seen[k] = true
+				out = append(out, g)
+			}
+		}
 		if err != nil {
 			errs = append(errs, locate(m, err))
 		}
