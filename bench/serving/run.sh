@@ -2,7 +2,8 @@
 # Serving throughput and latency, one run side by side: a closed-loop load
 # generator on 127.0.0.1 sends one-row TF Serving predict requests from 1 to
 # 64 clients to
-#   - Sluice with the batcher off (max_batch_size 1) and on,
+#   - Sluice with the batcher off (max_batch_size 1) and on (REST, and the
+#     same over the Open Inference Protocol's gRPC ModelInfer),
 #   - a naive Go server calling ONNX Runtime once per request (naive/),
 #   - a Node onnxruntime-node server (node/),
 #   - and, for the small model, a Go net/http + JSON handler doing no
@@ -63,9 +64,12 @@ stop() {
   pid=""
 }
 
-# measure NAME WIDTH: one loadgen run against $addr, appended to results.
+# measure NAME WIDTH [FORMAT]: one loadgen run against $addr (TF Serving
+# REST, or the v2 gRPC ModelInfer with FORMAT grpc), appended to results.
 measure() {
-  "$work/loadgen" -url "http://$addr/v1/models/bench:predict" -width "$2" -clients "$clients" -duration "$duration" |
+  url="http://$addr/v1/models/bench:predict"
+  [ "${3:-tf}" = grpc ] && url="http://$addr"
+  "$work/loadgen" -url "$url" -format "${3:-tf}" -width "$2" -clients "$clients" -duration "$duration" |
     while IFS=$'\t' read -r c rps p50 p95 p99 errs; do
       printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$c" "$rps" "$p50" "$p95" "$p99" "$errs"
     done >>"$work/results"
@@ -91,10 +95,14 @@ for m in small large; do
   # single-threaded instances that alternate, one computing while the other
   # fills its batch.
   if [ "$m" = small ]; then
-    sluice "$model" 64 1ms 1 1; measure "Sluice, batcher on (max_batch_size 64, max_queue_delay 1ms, 1 instance)" $width
+    on="64 1ms 1 1"; onname="max_batch_size 64, max_queue_delay 1ms, 1 instance"
   else
-    sluice "$model" 32 2ms 2 1; measure "Sluice, batcher on (max_batch_size 32, max_queue_delay 2ms, 2 instances)" $width
+    on="32 2ms 2 1"; onname="max_batch_size 32, max_queue_delay 2ms, 2 instances"
   fi
+  # shellcheck disable=SC2086
+  sluice "$model" $on; measure "Sluice, batcher on ($onname)" $width
+  # shellcheck disable=SC2086
+  sluice "$model" $on; measure "Sluice over v2 gRPC, batcher on" $width grpc
   start "$work/naive" -model "$model"; measure "naive Go (ORT once per request)" $width
   NODE_PATH="$nodedir/node_modules" start node bench/serving/node/server.js "$model"; measure "Node onnxruntime-node" $width
 

@@ -26,7 +26,8 @@ import (
 func main() {
 	url := flag.String("url", "", "endpoint to POST to")
 	width := flag.Int("width", 20, "features in the one-row request body")
-	format := flag.String("format", "tf", "request body: tf ({\"instances\": [[...]]}) or v2")
+	format := flag.String("format", "tf", "request: tf ({\"instances\": [[...]]}), v2 (REST), or grpc (v2 ModelInfer to -url's host, model -model)")
+	modelName := flag.String("model", "bench", "model name for -format grpc")
 	clients := flag.String("clients", "1,2,4,8,16,64", "client counts to run, one after another")
 	duration := flag.Duration("duration", 5*time.Second, "measured time per client count")
 	warmup := flag.Duration("warmup", time.Second, "unmeasured time before each count")
@@ -42,7 +43,16 @@ func main() {
 			fmt.Fprintf(os.Stderr, "loadgen: bad client count %q\n", f)
 			os.Exit(2)
 		}
-		r := run(*url, body, n, *warmup, *duration)
+		var r result
+		if *format == "grpc" {
+			r, err = runGRPC(strings.TrimPrefix(*url, "http://"), inferRequest(*modelName, *width), n, *warmup, *duration)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "loadgen:", err)
+				os.Exit(1)
+			}
+		} else {
+			r = run(*url, body, n, *warmup, *duration)
+		}
 		fmt.Printf("%d\t%.0f\t%.2f\t%.2f\t%.2f\t%d\n", n, r.rps, r.p(50), r.p(95), r.p(99), r.errors)
 	}
 }
