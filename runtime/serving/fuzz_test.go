@@ -39,11 +39,14 @@ func fuzzVersion(allowNonFinite bool) *version {
 // FuzzDecoders feeds arbitrary bodies to both protocols' decoders and the
 // input preparation. They must never panic, and whatever they accept must
 // be tensors a session can take: data matching shape, one row count, the
-// model's types. Seeds: testdata/fuzz/FuzzDecoders.
+// model's types. The bytes are also read as a gRPC ModelInferRequest.
+// Seeds: testdata/fuzz/FuzzDecoders.
 func FuzzDecoders(f *testing.F) {
 	f.Add([]byte(`{"instances":[{"x":[1,2],"n":[3],"tag":["a"],"f":[1,2,3]}]}`), false)
 	f.Add([]byte(`{"inputs":{"x":[[1,2]],"n":[[3]],"tag":[["a"]],"user_id":[1001]}}`), true)
 	f.Add([]byte(`{"inputs":[{"name":"x","shape":[1,2],"datatype":"FP64","data":[1,"NaN"]},{"name":"user_id","shape":[1],"datatype":"INT64","data":[7]}]}`), false)
+	f.Add(grpcSeed("f", "FP32", []int64{1, 3}, contentsOf(&Tensor{DType: Float32, F32: []float32{1, 2, 3}}), nil), false)
+	f.Add(grpcSeed("tag", "BYTES", []int64{1, 1}, nil, []byte{1, 0, 0, 0, 'a'}), false)
 	f.Fuzz(func(t *testing.T, body []byte, allow bool) {
 		v := fuzzVersion(allow)
 		check := func(named map[string]Tensor) {
@@ -69,5 +72,27 @@ func FuzzDecoders(f *testing.F) {
 		if _, named, err := v.decodeV2(body); err == nil {
 			check(named)
 		}
+		// The same bytes as a gRPC ModelInferRequest.
+		var req inferRequest
+		if req.unmarshal(body) == nil {
+			if named, err := v.grpcInputs(&req); err == nil {
+				check(named)
+			}
+		}
 	})
 }
+
+// grpcSeed encodes a ModelInferRequest with one input, typed or raw.
+func grpcSeed(name, datatype string, shape []int64, contents, raw []byte) []byte {
+	in := appendStr(appendStr(nil, 1, name), 2, datatype)
+	in = appendPackedInts(in, 3, shape)
+	if contents != nil {
+		in = appendMsg(in, 5, contents)
+	}
+	b := appendMsg(appendStr(nil, 1, "m"), 5, in)
+	if raw != nil {
+		b = appendMsg(b, 7, raw)
+	}
+	return b
+}
+
