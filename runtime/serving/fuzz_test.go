@@ -95,4 +95,3 @@ func grpcSeed(name, datatype string, shape []int64, contents, raw []byte) []byte
 	}
 	return b
 }
-
