@@ -137,6 +137,41 @@ func putBody(buf *bytes.Buffer) {
 // resolve finds the version a request names: the endpoint's serving one,
 // which must match version or alias when they are given. The caller
 // releases it.
+// infer is the life of one JSON inference request, whatever its protocol:
+// resolve the version, count the request as arriving (so a partial batch
+// waits for it), read the body, run, count the outcome and answer with the
+// version that did the work. A client that went away gets no answer.
+func (s *Server) infer(w http.ResponseWriter, r *http.Request, name, ver, alias string, run func(a *arrival, body []byte) ([]byte, error)) {
+	v, err := s.resolve(name, ver, alias)
+	if err != nil {
+		discard(r)
+		writeError(w, err)
+		return
+	}
+	defer v.release()
+	a := v.arrive()
+	defer a.leave()
+	body, err := s.readBody(w, r)
+	if err != nil {
+		v.metrics.count(OutcomeBadRequest)
+		writeError(w, err)
+		return
+	}
+	defer putBody(body)
+	out, err := run(a, body.Bytes())
+	_, outcome := outcomeOf(err)
+	v.metrics.count(outcome)
+	if outcome == OutcomeCanceled {
+		return
+	}
+	w.Header().Set(VersionHeader, v.label)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, out)
+}
+
 func (s *Server) resolve(name, version, alias string) (*version, error) {
 	ep := s.lookup(name)
 	if ep == nil {

@@ -53,34 +53,9 @@ func (s *Server) tfPost(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	v, err := s.resolve(p.name, p.version, p.alias)
-	if err != nil {
-		discard(r)
-		writeError(w, err)
-		return
-	}
-	defer v.release()
-	a := v.arrive()
-	defer a.leave()
-	body, err := s.readBody(w, r)
-	if err != nil {
-		v.metrics.count(OutcomeBadRequest)
-		writeError(w, err)
-		return
-	}
-	defer putBody(body)
-	out, err := s.tfPredict(r, a, body.Bytes())
-	_, outcome := outcomeOf(err)
-	v.metrics.count(outcome)
-	if outcome == OutcomeCanceled {
-		return
-	}
-	w.Header().Set(VersionHeader, v.label)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	writeJSON(w, out)
+	s.infer(w, r, p.name, p.version, p.alias, func(a *arrival, body []byte) ([]byte, error) {
+		return s.tfPredict(r, a, body)
+	})
 }
 
 func (s *Server) tfPredict(r *http.Request, a *arrival, body []byte) ([]byte, error) {

@@ -102,34 +102,9 @@ type v2OutputWant struct {
 
 func (s *Server) v2Infer(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
-	v, err := s.resolve(name, r.PathValue("version"), "")
-	if err != nil {
-		discard(r)
-		writeError(w, err)
-		return
-	}
-	defer v.release()
-	a := v.arrive()
-	defer a.leave()
-	body, err := s.readBody(w, r)
-	if err != nil {
-		v.metrics.count(OutcomeBadRequest)
-		writeError(w, err)
-		return
-	}
-	defer putBody(body)
-	out, err := a.v2Infer(r, name, body.Bytes())
-	_, outcome := outcomeOf(err)
-	v.metrics.count(outcome)
-	if outcome == OutcomeCanceled {
-		return
-	}
-	w.Header().Set(VersionHeader, v.label)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	writeJSON(w, out)
+	s.infer(w, r, name, r.PathValue("version"), "", func(a *arrival, body []byte) ([]byte, error) {
+		return a.v2Infer(r, name, body)
+	})
 }
 
 func (a *arrival) v2Infer(r *http.Request, name string, body []byte) ([]byte, error) {
