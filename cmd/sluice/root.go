@@ -97,6 +97,7 @@ func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		a.daemonCmd(),
 		a.statusCmd(),
 		a.eventsCmd(),
+		a.syncCmd(),
 		a.featuresCmd(),
 		a.runsCmd(),
 		a.modelsCmd(),

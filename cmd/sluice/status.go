@@ -1,103 +1,140 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"sluice/engine/daemon"
 	"sluice/runtime/store"
 )
 
 func (a *app) statusCmd() *cobra.Command {
 	var format string
+	var sf serverFlags
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show the current revision and every resource's condition",
-		Args:  cobra.NoArgs,
+		Long: "status asks the running daemon (--server, SLUICE_SERVER, or the one holding the state),\n" +
+			"which adds what it is doing: the branch head, the step in progress, the last error and\n" +
+			"the next retry. When no daemon runs it reads the state file.",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if format != "text" && format != "json" {
+				return fmt.Errorf("--format %q: want text or json", format)
+			}
 			ctx := cmd.Context()
-			db, err := store.OpenReadOnly(ctx, a.statePath)
+			var s daemon.Status
+			var server string
+			live, err := a.ask(ctx, &sf, func(ctx context.Context, c *client) error {
+				server = c.base
+				return c.call(ctx, "GET", "/api/status", &s)
+			})
 			if err != nil {
 				return err
 			}
-			defer db.Close()
-			cur, err := store.CurrentRevision(ctx, db)
-			if err != nil {
-				return err
-			}
-			conds, err := store.Conditions(ctx, db)
-			if err != nil {
-				return err
+			if !live {
+				fs, err := a.readStatus(ctx)
+				if err != nil {
+					return err
+				}
+				s, server = *fs, ""
 			}
 			if format == "json" {
 				enc := json.NewEncoder(a.stdout)
 				enc.SetIndent("", "  ")
-				return enc.Encode(struct {
-					Revision   *store.Revision   `json:"revision"`
-					Conditions []store.Condition `json:"conditions"`
-				}{cur, conds})
+				return enc.Encode(s)
 			}
-			if cur == nil {
-				fmt.Fprintf(a.stdout, "Nothing applied yet to %s.\n", a.statePath)
-				return nil
-			}
-			fmt.Fprintf(a.stdout, "Revision %s", short(cur.Commit))
-			if cur.Ref != "" {
-				fmt.Fprintf(a.stdout, " (%s)", cur.Ref)
-			}
-			fmt.Fprintf(a.stdout, ", path %s: %s at %s\n\n", cur.Path, cur.Outcome, cur.FinishedAt.Local().Format(time.DateTime))
-			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "RESOURCE\tSTATUS\tREASON\tSINCE\tMESSAGE")
-			for _, c := range conds {
-				fmt.Fprintf(tw, "%s.%s\t%s\t%s\t%s\t%s\n", c.Kind, c.Name, c.Status, c.Reason, c.Since.Local().Format(time.DateTime), c.Message)
-			}
-			return tw.Flush()
+			return a.printStatus(&s, server)
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
+	sf.add(cmd)
 	return cmd
 }
 
-func (a *app) eventsCmd() *cobra.Command {
-	var f store.EventFilter
-	cmd := &cobra.Command{
-		Use:   "events [kind.name]",
-		Short: "Show the event log, oldest first",
-		Args:  cobra.MaximumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			if len(args) == 1 {
-				var ok bool
-				if f.Kind, f.Name, ok = cut(args[0]); !ok {
-					return fmt.Errorf("resource %q: want kind.name, e.g. features.user_stats", args[0])
-				}
-			}
-			db, err := store.OpenReadOnly(ctx, a.statePath)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			events, err := store.Events(ctx, db, f)
-			if err != nil {
-				return err
-			}
-			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "TIME\tRESOURCE\tTYPE\tREASON\tMESSAGE")
-			for _, e := range events {
-				res := "-"
-				if e.Kind != "" {
-					res = e.Kind + "." + e.Name
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.At.Local().Format(time.DateTime), res, e.Type, e.Reason, e.Message)
-			}
-			return tw.Flush()
-		},
+func (a *app) readStatus(ctx context.Context) (*daemon.Status, error) {
+	db, err := store.OpenReadOnly(ctx, a.statePath)
+	if err != nil {
+		return nil, err
 	}
-	cmd.Flags().IntVar(&f.Limit, "limit", 100, "show at most this many of the newest events")
-	return cmd
+	defer db.Close()
+	return daemon.ReadStatus(ctx, db)
+}
+
+// printStatus shows the revision in force, what the daemon at server is
+// doing (when the status came from one), and every resource's condition.
+func (a *app) printStatus(s *daemon.Status, server string) error {
+	w := a.stdout
+	if r := s.Revision; r == nil {
+		fmt.Fprintf(w, "Nothing applied yet to %s.\n", a.statePath)
+	} else {
+		fmt.Fprintf(w, "Revision %s", short(r.Commit))
+		if r.Ref != "" {
+			fmt.Fprintf(w, " (%s)", r.Ref)
+		}
+		at := r.StartedAt
+		if r.FinishedAt != nil {
+			at = *r.FinishedAt
+		}
+		fmt.Fprintf(w, ", path %s: %s at %s\n", r.Path, r.Outcome, at.Local().Format(time.DateTime))
+	}
+	if server != "" {
+		printDaemon(w, s, server)
+	}
+	if len(s.Resources) == 0 {
+		return nil
+	}
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "RESOURCE\tSTATUS\tREASON\tSINCE\tMESSAGE")
+	for _, c := range s.Resources {
+		fmt.Fprintf(tw, "%s.%s\t%s\t%s\t%s\t%s\n", c.Kind, c.Name, c.Status, c.Reason, c.Since.Local().Format(time.DateTime), c.Message)
+	}
+	return tw.Flush()
+}
+
+// printDaemon shows the daemon's own part of a status: what it tracks,
+// what it is doing, and the failure it is retrying or stalled on.
+func printDaemon(w io.Writer, s *daemon.Status, server string) {
+	fmt.Fprintf(w, "Daemon %s: %s", server, s.Phase)
+	if s.Step != "" {
+		fmt.Fprintf(w, " %s", s.Step)
+	}
+	fmt.Fprintf(w, "; tracking %s of %s", s.Branch, s.Repo)
+	if s.Head != "" {
+		fmt.Fprintf(w, ", head %s", short(s.Head))
+	}
+	fmt.Fprintln(w)
+	if s.LockLost {
+		fmt.Fprintln(w, "Stopped: another writer took the state over.")
+	}
+	if s.FetchError != "" {
+		fmt.Fprintf(w, "Fetch failed: %s\n", s.FetchError)
+	}
+	if e := s.LastError; e != nil {
+		fmt.Fprintf(w, "Last error: %s", e.Reason)
+		if e.Commit != "" {
+			fmt.Fprintf(w, " at %s", short(e.Commit))
+		}
+		fmt.Fprintf(w, ": %s", e.Message)
+		switch {
+		case e.Stalled:
+			fmt.Fprint(w, "; waiting for a new commit")
+		case s.NextRetry != nil:
+			fmt.Fprintf(w, "; retry %d at %s", s.Failures+1, s.NextRetry.Local().Format(time.TimeOnly))
+		}
+		fmt.Fprintln(w)
+		for _, l := range e.Errors {
+			fmt.Fprintf(w, "  %s\n", strings.TrimSpace(l))
+		}
+	}
 }
 
 func cut(addr string) (kind, name string, ok bool) {

@@ -144,6 +144,11 @@ func Start(ctx context.Context, cfg Config) (*Daemon, error) {
 		}
 		d.srv = &http.Server{Handler: d.Handler(), ReadHeaderTimeout: 10 * time.Second,
 			ErrorLog: slog.NewLogLogger(d.log.Handler(), slog.LevelWarn)}
+		// Clients of the state file (sluice status) find the API here; a
+		// failure only costs them the live view.
+		if err := d.lease.Advertise(ctx, advertised(d.ln.Addr())); err != nil {
+			d.log.Warn("advertise the API in the state lock", keyErr, err)
+		}
 	}
 	// The watcher is made last: it holds an fsnotify instance that only
 	// its Run closes.
@@ -264,6 +269,23 @@ func (d *Daemon) branchName() string {
 		return "HEAD"
 	}
 	return d.cfg.Branch
+}
+
+// advertised is the URL a client on this host reaches addr by: a
+// wildcard listener is reached on loopback.
+func advertised(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return "http://" + addr.String()
+	}
+	switch ip := net.ParseIP(host); {
+	case ip == nil || !ip.IsUnspecified():
+	case ip.To4() != nil:
+		host = "127.0.0.1"
+	default:
+		host = "::1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 // scpLike is git's short ssh form, user@host:path.

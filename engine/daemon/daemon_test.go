@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -108,8 +109,8 @@ func TestDaemonRefusesWhileAnotherWriterHoldsTheState(t *testing.T) {
 	if _, err := store.Lock(context.Background(), other, store.Self("apply")); !errors.As(err, &locked) {
 		t.Errorf("apply while the daemon runs: %v", err)
 	}
-	if s := h.status(); s.Lock == nil || s.Lock.Holder.Command != "daemon" {
-		t.Errorf("status lock %+v", s.Lock)
+	if s := h.status(); s.Lock == nil || s.Lock.Holder.Command != "daemon" || s.Lock.Addr != h.url {
+		t.Errorf("status lock %+v, want the daemon advertising %s", s.Lock, h.url)
 	}
 	h.close()
 	l, err := store.Lock(context.Background(), other, store.Self("apply"))
@@ -156,4 +157,21 @@ func TestStartThatFailsReleasesTheLock(t *testing.T) {
 		t.Fatalf("lock after a failed start: %v", err)
 	}
 	l.Release(context.Background())
+}
+
+func TestAdvertisedAddressOfAWildcardListenerIsLoopback(t *testing.T) {
+	for in, want := range map[string]string{
+		"0.0.0.0:8080":   "http://127.0.0.1:8080",
+		"[::]:8080":      "http://[::1]:8080",
+		"10.0.0.5:8080":  "http://10.0.0.5:8080",
+		"127.0.0.1:9000": "http://127.0.0.1:9000",
+	} {
+		addr, err := net.ResolveTCPAddr("tcp", in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := advertised(addr); got != want {
+			t.Errorf("advertised(%s) = %s, want %s", in, got, want)
+		}
+	}
 }

@@ -38,15 +38,17 @@ type state struct {
 
 // Status is what GET /api/status returns.
 type Status struct {
-	Repo   string `json:"repo"`
-	Branch string `json:"branch"`
-	Path   string `json:"path"`
+	// Repo, Branch and Path are what the daemon tracks; empty when the
+	// status was read from the state file alone (ReadStatus).
+	Repo   string `json:"repo,omitempty"`
+	Branch string `json:"branch,omitempty"`
+	Path   string `json:"path,omitempty"`
 	// Revision is the revision in force: the last applied.
 	Revision *RevisionInfo `json:"revision"`
 	// Head is the branch's newest commit as last resolved.
 	Head      string           `json:"head,omitempty"`
 	HeadRef   string           `json:"head_ref,omitempty"`
-	Phase     string           `json:"phase"`
+	Phase     string           `json:"phase,omitempty"`
 	Step      string           `json:"step,omitempty"`
 	Ready     bool             `json:"ready"`
 	Resources []ResourceStatus `json:"resources"`
@@ -111,22 +113,23 @@ type WebhookStats struct {
 	LastReason   string     `json:"last_rejected_reason,omitempty"`
 }
 
-// Status reads the revision in force and every resource's condition from
-// the state file, and adds what the loop is doing.
-func (d *Daemon) Status(ctx context.Context) (*Status, error) {
-	cur, err := store.CurrentRevision(ctx, d.cfg.DB)
+// ReadStatus is the part of Status the state file holds: the revision in
+// force, every resource's condition and the lock's holder. It is what
+// clients show when no daemon runs.
+func ReadStatus(ctx context.Context, q store.Querier) (*Status, error) {
+	cur, err := store.CurrentRevision(ctx, q)
 	if err != nil {
 		return nil, err
 	}
-	conds, err := store.Conditions(ctx, d.cfg.DB)
+	conds, err := store.Conditions(ctx, q)
 	if err != nil {
 		return nil, err
 	}
-	lock, err := store.LockHolder(ctx, d.cfg.DB)
+	lock, err := store.LockHolder(ctx, q)
 	if err != nil {
 		return nil, err
 	}
-	s := &Status{Repo: d.cfg.Repo, Branch: d.branchName(), Path: d.cfg.Path, Lock: lock, Resources: []ResourceStatus{}}
+	s := &Status{Lock: lock, Resources: []ResourceStatus{}}
 	if cur != nil {
 		s.Revision = revisionInfo(*cur)
 	}
@@ -134,6 +137,18 @@ func (d *Daemon) Status(ctx context.Context) (*Status, error) {
 		s.Resources = append(s.Resources, ResourceStatus{Kind: c.Kind, Name: c.Name, Status: c.Status, Reason: c.Reason,
 			Message: c.Message, Since: c.Since, RevisionID: c.RevisionID})
 	}
+	return s, nil
+}
+
+// Status reads the revision in force and every resource's condition from
+// the state file, and adds what the loop is doing.
+func (d *Daemon) Status(ctx context.Context) (*Status, error) {
+	s, err := ReadStatus(ctx, d.cfg.DB)
+	if err != nil {
+		return nil, err
+	}
+	s.Repo, s.Branch, s.Path = d.cfg.Repo, d.branchName(), d.cfg.Path
+	cur := s.Revision
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	s.Head, s.HeadRef, s.Phase, s.Step = d.st.head, d.st.headRef, d.st.phase, d.st.step

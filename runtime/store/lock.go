@@ -26,6 +26,9 @@ var lockMigrations = []string{
 		since TEXT NOT NULL,
 		heartbeat TEXT NOT NULL
 	);`,
+	// addr is where a daemon holder serves its operator API, so that
+	// clients of the state (sluice status) can find it.
+	`ALTER TABLE state_lock ADD COLUMN addr TEXT NOT NULL DEFAULT '';`,
 }
 
 // ReasonLockTakenOver is the event recorded when a writer takes the lock
@@ -126,7 +129,7 @@ func Lock(ctx context.Context, db *DB, holder Holder) (*Lease, error) {
 		now := l.since.UTC().Format(timeFormat)
 		_, err = tx.ExecContext(ctx, `INSERT INTO state_lock(id, token, host, pid, command, since, heartbeat) VALUES (1, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT(id) DO UPDATE SET token = excluded.token, host = excluded.host, pid = excluded.pid,
-				command = excluded.command, since = excluded.since, heartbeat = excluded.heartbeat`,
+				command = excluded.command, since = excluded.since, heartbeat = excluded.heartbeat, addr = ''`,
 			l.token, holder.Host, holder.PID, holder.Command, now, now)
 		return err
 	})
@@ -165,6 +168,9 @@ type LockInfo struct {
 	Holder    Holder    `json:"holder"`
 	Since     time.Time `json:"since"`
 	Heartbeat time.Time `json:"heartbeat"`
+	// Addr is the holder's operator API (http://host:port), "" when it
+	// serves none.
+	Addr string `json:"addr,omitempty"`
 }
 
 // LockHolder returns who holds the state's write lock, or nil when nobody
@@ -176,8 +182,13 @@ func LockHolder(ctx context.Context, q Querier) (*LockInfo, error) {
 func lockHolder(ctx context.Context, q Querier) (*LockInfo, error) {
 	var li LockInfo
 	var since, beat string
-	err := q.QueryRowContext(ctx, `SELECT host, pid, command, since, heartbeat FROM state_lock WHERE id = 1`).
-		Scan(&li.Holder.Host, &li.Holder.PID, &li.Holder.Command, &since, &beat)
+	err := q.QueryRowContext(ctx, `SELECT host, pid, command, since, heartbeat, addr FROM state_lock WHERE id = 1`).
+		Scan(&li.Holder.Host, &li.Holder.PID, &li.Holder.Command, &since, &beat, &li.Addr)
+	if err != nil && strings.Contains(err.Error(), "no such column") {
+		// A state locked by an older sluice, read without migrating it.
+		err = q.QueryRowContext(ctx, `SELECT host, pid, command, since, heartbeat FROM state_lock WHERE id = 1`).
+			Scan(&li.Holder.Host, &li.Holder.PID, &li.Holder.Command, &since, &beat)
+	}
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return nil, nil
@@ -232,6 +243,19 @@ func newToken() string {
 
 // Holder is who the lease was taken for.
 func (l *Lease) Holder() Holder { return l.holder }
+
+// Advertise records where the holder serves its operator API, for
+// clients that find it through the state file.
+func (l *Lease) Advertise(ctx context.Context, addr string) error {
+	err := l.db.Tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE state_lock SET addr = ? WHERE id = 1 AND token = ?`, addr, l.token)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("advertise %s in the state lock: %w", addr, err)
+	}
+	return nil
+}
 
 // Lost is closed when the lease finds that another writer took the lock
 // over (its heartbeat stopped for longer than the others wait).

@@ -200,3 +200,23 @@ func TestLockOfReadOnlyStateIsRefused(t *testing.T) {
 		t.Errorf("read-only lock: %v", err)
 	}
 }
+
+func TestAdvertisedAddressIsReadByOthersAndClearedByTheNextHolder(t *testing.T) {
+	ctx := context.Background()
+	db, path := openTemp(t)
+	l := mustLock(t, db, Self("daemon"))
+	if err := l.Advertise(ctx, "http://127.0.0.1:8080"); err != nil {
+		t.Fatal(err)
+	}
+	li, err := LockHolder(ctx, second(t, path))
+	if err != nil || li == nil || li.Addr != "http://127.0.0.1:8080" {
+		t.Fatalf("another reader sees holder %+v (%v), want addr http://127.0.0.1:8080", li, err)
+	}
+	if err := l.Release(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mustLock(t, db, Self("apply"))
+	if li, _ := LockHolder(ctx, db); li == nil || li.Addr != "" {
+		t.Errorf("the next holder inherited addr: %+v", li)
+	}
+}
