@@ -26,6 +26,7 @@ const (
 type PromotionPlanner interface {
 	PlanPromotion(ctx context.Context, q store.Querier, model, alias string, to int, gates []registry.Gate) (*registry.Promotion, error)
 	Version(ctx context.Context, q store.Querier, model string, n int) (*registry.Version, error)
+	LastVersion(ctx context.Context, q store.Querier, model string) (int, error)
 }
 
 var _ PromotionPlanner = (*registry.Registry)(nil)
@@ -40,7 +41,11 @@ var _ Promoter = (*registry.Registry)(nil)
 
 // promotions plans every alias of m git declares, in name order, against
 // the registry read through q. Aliases already where git says plan nothing.
-func promotions(ctx context.Context, r PromotionPlanner, q store.Querier, spec *schema.Spec, m *schema.Model) ([]*registry.Promotion, error) {
+// pending maps the versions this plan's training will register to the
+// experiment registering each: a move to one of those waits for it instead
+// of being refused. Apply passes nil, so a version its training did not
+// register after all is refused then.
+func promotions(ctx context.Context, r PromotionPlanner, q store.Querier, spec *schema.Spec, m *schema.Model, pending map[int]string) ([]*registry.Promotion, error) {
 	aliases := make([]string, 0, len(m.Aliases))
 	for a := range m.Aliases {
 		aliases = append(aliases, a)
@@ -49,7 +54,7 @@ func promotions(ctx context.Context, r PromotionPlanner, q store.Querier, spec *
 	var out []*registry.Promotion
 	for _, alias := range aliases {
 		to := m.Aliases[alias]
-		var exp *schema.Experiment
+		exp := spec.Experiments[pending[to]]
 		if v, err := r.Version(ctx, q, m.Addr.Name, to); err == nil {
 			exp = spec.Experiments[v.Lineage.Experiment]
 		}
@@ -65,11 +70,39 @@ func promotions(ctx context.Context, r PromotionPlanner, q store.Querier, spec *
 		if err != nil {
 			return nil, fmt.Errorf("plan promotion of %s %s to %d: %w", m.Addr.Name, alias, to, err)
 		}
+		if name := pending[to]; name != "" && p.ToStatus == "" && !p.NoOp() {
+			p.Refused, p.Verdicts = "", nil
+			p.Pending, p.Gates = schema.Addr{Kind: schema.KindExperiment, Name: name}.String(), gates
+		} else if p.ToStatus == "" && p.Refused != "" && len(pending) > 0 {
+			p.Refused += "; this plan's training registers " + pendingList(pending)
+		}
 		if !p.NoOp() {
 			out = append(out, p)
 		}
 	}
 	return out, nil
+}
+
+// pendingVersions predicts the versions of m this plan's training will
+// register: experiments of one model train one after another in name order
+// (schema's After), and each that succeeds registers the model's last
+// version plus one. A train step that finds a run for its spec and data
+// already registers nothing, so the guess can be high; apply judges the
+// move again on what was registered.
+func (pl *planner) pendingVersions(m *schema.Model) (map[int]string, error) {
+	last, err := pl.registry.LastVersion(pl.ctx, pl.q, m.Addr.Name)
+	if err != nil && !registryMissing(err) {
+		return nil, err
+	}
+	pending := map[int]string{}
+	for _, name := range m.Experiments {
+		c := pl.byAddr[schema.Addr{Kind: schema.KindExperiment, Name: name}]
+		if c != nil && c.Refused == "" && contains(c.Runtime, planjson.ActionTrain) {
+			last++
+			pending[last] = name
+		}
+	}
+	return pending, nil
 }
 
 // promote plans a model's alias moves: `promote` with each move's gate
@@ -78,7 +111,12 @@ func (pl *planner) promote(c *Change, m *schema.Model) {
 	if pl.registry == nil || c.Action == planjson.ActionDelete {
 		return
 	}
-	ps, err := promotions(pl.ctx, pl.registry, pl.q, pl.plan.spec, m)
+	pending, err := pl.pendingVersions(m)
+	if err != nil {
+		pl.errorf(&m.Meta, "aliases", "%v", err)
+		return
+	}
+	ps, err := promotions(pl.ctx, pl.registry, pl.q, pl.plan.spec, m, pending)
 	if err != nil {
 		pl.errorf(&m.Meta, "aliases", "%v", err)
 		return
@@ -108,7 +146,7 @@ func (pl *planner) promote(c *Change, m *schema.Model) {
 // again inside the transaction so a gate is judged on the state it changes.
 func (a *applier) promoteStep(ctx context.Context, tx *sql.Tx, m *schema.Model) (string, error) {
 	r := a.drivers.Registry
-	ps, err := promotions(ctx, r, tx, a.plan.spec, m)
+	ps, err := promotions(ctx, r, tx, a.plan.spec, m, nil)
 	if err != nil {
 		return "", err
 	}
@@ -123,12 +161,29 @@ func (a *applier) promoteStep(ctx context.Context, tx *sql.Tx, m *schema.Model) 
 			return "", stepErr(ReasonPromotionRefused, err)
 		}
 		line := p.String()
+		if d := p.Detail(); d != "" {
+			line += ": " + d
+		}
 		if moved.Archived != 0 {
 			line += fmt.Sprintf(" (archived v%d)", moved.Archived)
 		}
 		done = append(done, line)
 	}
 	return strings.Join(done, "; "), nil
+}
+
+// pendingList reads like "v3 (experiments.a), v4 (experiments.b)".
+func pendingList(pending map[int]string) string {
+	ns := make([]int, 0, len(pending))
+	for n := range pending {
+		ns = append(ns, n)
+	}
+	sort.Ints(ns)
+	parts := make([]string, len(ns))
+	for i, n := range ns {
+		parts[i] = fmt.Sprintf("v%d (experiments.%s)", n, pending[n])
+	}
+	return strings.Join(parts, ", ")
 }
 
 // registryMissing says the state has no registry tables yet: nothing was

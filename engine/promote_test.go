@@ -16,7 +16,8 @@ func withAliases(spec, model string) string {
 
 func TestPlanRefusesAPromotionToAVersionThatDoesNotExist(t *testing.T) {
 	db := openState(t)
-	fsys := fraudRepo(withAliases(fraudSpec, "models: fraud: aliases: production: 1"))
+	// The plan's one experiment will register v1; nothing registers v2.
+	fsys := fraudRepo(withAliases(fraudSpec, "models: fraud: aliases: production: 2"))
 	p := planRevision(t, db, fsys, "c1")
 	if len(p.Diagnostics) > 0 {
 		t.Fatalf("diagnostics: %+v", p.Diagnostics)
@@ -82,5 +83,53 @@ func TestRefusedPromotionDoesNotHoldBackTraining(t *testing.T) {
 	}
 	if s := stepOf(t, res, "models.fraud"); s.Status != store.Failed || s.Reason != ReasonPromotionRefused {
 		t.Errorf("model step %+v, want Failed/PromotionRefused", s)
+	}
+}
+
+func TestPlanWaitsForAVersionThisPlansTrainingWillRegister(t *testing.T) {
+	db := openState(t)
+	fsys := fraudRepo(withAliases(fraudSpec, `models: fraud: {aliases: production: 1, gates: roc_auc: ">= 0.5"}`))
+	p := planRevision(t, db, fsys, "c1")
+	c := changeOf(p, "models.fraud")
+	if c.Refused != "" || !contains(c.Runtime, planjson.ActionPromote) {
+		t.Fatalf("model change %s %v refused %q, want a promotion waiting for training", c.Action, c.Runtime, c.Refused)
+	}
+	if want := "gates checked when v1 is registered by experiments.lr: roc_auc >= 0.5"; !strings.Contains(c.Detail, want) {
+		t.Fatalf("detail %q, want %q", c.Detail, want)
+	}
+	if p.JSON().Refused() {
+		t.Fatal("plan JSON says a change is refused; --detailed-exitcode would exit 3")
+	}
+}
+
+func TestOneApplyTrainsGatesAndPromotesOnAFreshState(t *testing.T) {
+	ortlib.Need(t)
+	ctx := context.Background()
+	db := openState(t)
+	d := newTrainingDrivers(t, db)
+	_, res := applyWith(t, db, d.Drivers, fraudRepo(withAliases(fraudSpec, `models: fraud: {aliases: production: 1, gates: roc_auc: ">= 0.5"}`)), "c1")
+	if s := stepOf(t, res, "models.fraud"); s.Status != store.Ready || s.Reason != ReasonPromoted || !strings.Contains(s.Message, "✓") {
+		t.Fatalf("model step %+v, want Ready/Promoted with the gate's verdict", s)
+	}
+	if v, _ := d.registry.Aliases(ctx, db, "fraud"); v["production"] != 1 {
+		t.Fatalf("aliases %v, want production → 1", v)
+	}
+}
+
+func TestOneApplyRefusesThePromotionWhenTheNewVersionMissesAGate(t *testing.T) {
+	ortlib.Need(t)
+	ctx := context.Background()
+	db := openState(t)
+	d := newTrainingDrivers(t, db)
+	_, res := applyWith(t, db, d.Drivers, fraudRepo(withAliases(fraudSpec, `models: fraud: {aliases: production: 1, gates: roc_auc: ">= 1.01"}`)), "c1")
+	if s := stepOf(t, res, "experiments.lr"); s.Status != store.Ready {
+		t.Fatalf("training step %+v, want the version registered anyway", s)
+	}
+	s := stepOf(t, res, "models.fraud")
+	if s.Status != store.Failed || s.Reason != ReasonPromotionRefused || !strings.Contains(s.Message, "gate roc_auc >= 1.01") {
+		t.Fatalf("model step %+v, want Failed/PromotionRefused naming the gate", s)
+	}
+	if v, _ := d.registry.Aliases(ctx, db, "fraud"); len(v) != 0 {
+		t.Fatalf("aliases %v after a refused promotion, want none", v)
 	}
 }

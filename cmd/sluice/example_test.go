@@ -5,17 +5,21 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"sluice/engine"
 	"sluice/engine/planjson"
+	"sluice/runtime/registry"
 	"sluice/runtime/store"
 	"sluice/schema"
 )
 
 // TestExampleRepositoryValidatesPlansAndApplies keeps examples/repo in step
 // with the schema and the engine: it must load with no error, plan with no
-// diagnostic, and apply with every executed resource Ready.
+// diagnostic and no refusal, and apply with every executed resource Ready;
+// that one apply trains both experiments, passes version 2 through its
+// gates and points production at it, which the fraud endpoint serves.
 func TestExampleRepositoryValidatesPlansAndApplies(t *testing.T) {
 	ctx := context.Background()
 	fsys := os.DirFS("../..")
@@ -46,6 +50,9 @@ func TestExampleRepositoryValidatesPlansAndApplies(t *testing.T) {
 	if d := p.JSON().Diagnostics; len(d) > 0 {
 		t.Fatalf("plan diagnostics: %+v", d)
 	}
+	if p.JSON().Refused() {
+		t.Fatalf("the plan of a fresh state refuses a change: %+v", p.JSON().ResourceChanges)
+	}
 	drivers, err := newDrivers(ctx, db, "")
 	if err != nil {
 		t.Fatal(err)
@@ -59,5 +66,17 @@ func TestExampleRepositoryValidatesPlansAndApplies(t *testing.T) {
 			t.Logf("%s: %s %s %s", s.Addr, s.Status, s.Reason, s.Message)
 		}
 		t.Fatalf("apply of the example: %s", res.Outcome)
+	}
+	for _, s := range res.Steps {
+		if s.Addr.String() == "models.fraud-detector" && (s.Reason != engine.ReasonPromoted || !strings.Contains(s.Message, "production none → 2")) {
+			t.Errorf("models.fraud-detector: %s %s, want production promoted to 2 through its gates", s.Reason, s.Message)
+		}
+	}
+	reg, err := registry.New(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := reg.Resolve(ctx, db, "fraud-detector", "production"); err != nil || v.Lineage.Experiment != "fraud-rf" {
+		t.Fatalf("fraud-detector@production: %+v, %v; want the forest's version", v, err)
 	}
 }

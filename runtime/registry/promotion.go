@@ -28,6 +28,12 @@ type Promotion struct {
 	// FromShared lists the other aliases pointing to From, which keep it
 	// from being archived by archive_previous.
 	FromShared []string
+	// Pending names the resource whose training, earlier in the same plan,
+	// will register version To ("experiments.fraud-rf"): the move waits for
+	// it, and its gates are judged on the real metrics when apply gets
+	// there. Gates then lists them, since there are no verdicts yet.
+	Pending string
+	Gates   []Gate
 }
 
 // NoOp reports whether the alias already points to the version.
@@ -50,6 +56,9 @@ func (p *Promotion) String() string {
 // Detail is the verdicts on one line, with a note when the move restores
 // an archived version: "f1 0.87 → 0.91 (gate f1 >= 0.85 ✓), recall ...".
 func (p *Promotion) Detail() string {
+	if p.Pending != "" {
+		return p.pendingDetail()
+	}
 	parts := make([]string, 0, len(p.Verdicts)+1)
 	for _, v := range p.Verdicts {
 		parts = append(parts, v.String())
@@ -119,4 +128,17 @@ func declaredBy(from string) string {
 		return ""
 	}
 	return " (" + from + ")"
+}
+
+// pendingDetail reads like "gates checked when v2 is registered by
+// experiments.fraud-rf: f1 >= 0.80, recall >= 0.75".
+func (p *Promotion) pendingDetail() string {
+	if len(p.Gates) == 0 {
+		return fmt.Sprintf("moves when v%d is registered by %s (no gates)", p.To, p.Pending)
+	}
+	gates := make([]string, len(p.Gates))
+	for i, g := range p.Gates {
+		gates[i] = g.String()
+	}
+	return fmt.Sprintf("gates checked when v%d is registered by %s: %s", p.To, p.Pending, strings.Join(gates, ", "))
 }

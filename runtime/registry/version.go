@@ -239,3 +239,18 @@ func (r *Registry) Models(ctx context.Context, q store.Querier) ([]string, error
 	}
 	return out, rows.Err()
 }
+
+// LastVersion returns the highest number model was ever given, 0 when it
+// never had a version: the next registration is numbered one more, which
+// is how a plan tells the versions its training will register.
+func (r *Registry) LastVersion(ctx context.Context, q store.Querier, model string) (int, error) {
+	var last int
+	err := q.QueryRowContext(ctx, `SELECT last_version FROM registry_models WHERE name = ?`, model).Scan(&last)
+	if err == sql.ErrNoRows {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read model %s: %w", model, err)
+	}
+	return last, nil
+}
