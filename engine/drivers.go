@@ -35,6 +35,9 @@ type Drivers struct {
 	// Serving runs endpoints; nil (plain apply) records them as held,
 	// NotServing.
 	Serving Swapper
+	// Online is the online store endpoints join features from while they
+	// serve; an endpoint with features fails to deploy without it.
+	Online OnlineReader
 	// ArtifactDir holds trained models, <model>/<run>/model.onnx; empty
 	// means "artifacts" beside the state file.
 	ArtifactDir string

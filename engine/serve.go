@@ -175,7 +175,11 @@ func (a *applier) serve(ctx context.Context, tx *sql.Tx, e *schema.Endpoint, r S
 		return r, nil
 	}
 	outputs[outputVersion] = strconv.Itoa(v.Number)
-	if err := a.drivers.Serving.Deploy(ctx, serving.EndpointConfig(e, v.Number, v.ArtifactPath, v.ArtifactSHA256)); err != nil {
+	cfg := serving.EndpointConfig(e, v.Number, v.ArtifactPath, v.ArtifactSHA256)
+	if cfg.Join, err = a.join(e); err != nil {
+		return r, err
+	}
+	if err := a.drivers.Serving.Deploy(ctx, cfg); err != nil {
 		return r, stepErr(ReasonDeployFailed, err)
 	}
 	r.Reason, r.Message = ReasonServing, fmt.Sprintf("serving %s v%d", endpointRef(e), v.Number)
@@ -187,4 +191,20 @@ func appendNew(xs []string, x string) []string {
 		return xs
 	}
 	return append(xs, x)
+}
+
+// join is the endpoint's feature join reading the online store, or nil
+// when it declares no features.
+func (a *applier) join(e *schema.Endpoint) (*serving.FeatureJoin, error) {
+	j, views, errs := endpointJoin(a.plan.spec, e)
+	switch {
+	case j == nil:
+		return nil, nil
+	case len(errs) > 0:
+		return nil, stepErrf(ReasonDeployFailed, "%s: %s", errs[0].field, errs[0].msg)
+	case a.drivers.Online == nil:
+		return nil, stepErrf(ReasonDeployFailed, "the endpoint joins features, and this process has no online store to read them from")
+	}
+	wireJoin(j, views, a.drivers.Online)
+	return j, nil
 }

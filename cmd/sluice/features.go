@@ -36,7 +36,7 @@ func newDrivers(ctx context.Context, db *store.DB, ortLib string) (engine.Driver
 	if err != nil {
 		return engine.Drivers{}, err
 	}
-	d := engine.Drivers{Features: fs, History: fs, Tracker: tr, Registry: reg}
+	d := engine.Drivers{Features: fs, History: fs, Online: fs, Tracker: tr, Registry: reg}
 	if db.Path != "" && db.Path != ":memory:" {
 		d.ArtifactDir = filepath.Join(filepath.Dir(db.Path), "artifacts")
 	}

@@ -11,6 +11,7 @@ import (
 
 	"sluice/engine"
 	"sluice/engine/render"
+	"sluice/runtime/features"
 	"sluice/runtime/serving"
 	"sluice/runtime/store"
 )
@@ -69,9 +70,11 @@ func (a *app) serve(ctx context.Context, f *specFlags, listen string, parallelis
 		fmt.Fprintln(a.stderr, "sluice serve: stopped")
 	}()
 	fmt.Fprintf(a.stderr, "sluice serve: listening on http://%s\n", ln.Addr())
-	if err := a.applyServing(ctx, l, srv, parallelism); err != nil {
+	closeOnline, err := a.applyServing(ctx, l, srv, parallelism)
+	if err != nil {
 		return err
 	}
+	defer closeOnline()
 	select {
 	case <-ctx.Done():
 		return nil
@@ -81,32 +84,39 @@ func (a *app) serve(ctx context.Context, f *specFlags, listen string, parallelis
 }
 
 // applyServing plans and applies the revision with srv as the serving
-// driver, holding the state's lock only for that.
-func (a *app) applyServing(ctx context.Context, l *loaded, srv *serving.Server, parallelism int) error {
+// driver, holding the state's lock only for that. Endpoints join features
+// from a read-only handle on the state file that outlives the apply; the
+// caller closes it once the server has stopped.
+func (a *app) applyServing(ctx context.Context, l *loaded, srv *serving.Server, parallelism int) (func(), error) {
 	db, release, err := a.openForWrite(ctx, false)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer release()
 	p, err := engine.MakePlan(ctx, db, engine.Input{Spec: l.spec, FS: l.rev.FS, Revision: l.revisionJSON(), StatePath: a.statePath, Serving: srv})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	pj := p.JSON()
 	if pj.Errored || pj.HasChanges() {
 		render.Text(a.stdout, pj)
 	}
 	if pj.Errored {
-		return exitCode(exitError)
+		return nil, exitCode(exitError)
 	}
 	drivers, err := newDrivers(ctx, db, a.ortLib)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	drivers.Serving = srv
+	online, closeOnline, err := a.openOnline(ctx)
+	if err != nil {
+		return nil, err
+	}
+	drivers.Serving, drivers.Online = srv, online
 	res, err := engine.Apply(ctx, db, p, drivers, engine.Options{Parallelism: parallelism, Hooks: []engine.Hook{&progress{w: a.stderr}}})
 	if err != nil {
-		return err
+		closeOnline()
+		return nil, err
 	}
 	counts := map[string]int{}
 	for _, s := range res.Steps {
@@ -116,5 +126,20 @@ func (a *app) applyServing(ctx context.Context, l *loaded, srv *serving.Server, 
 	// serve, and the state says what did not.
 	fmt.Fprintf(a.stdout, "\nApply %s: %d ready, %d failed, %d held. Serving %d endpoints.\n",
 		res.Outcome, counts[store.Ready], counts[store.Failed], heldOnly(res), len(srv.Statuses()))
-	return nil
+	return closeOnline, nil
+}
+
+// openOnline opens the state file's online store read-only, for feature
+// joins while serving.
+func (a *app) openOnline(ctx context.Context) (*features.Store, func(), error) {
+	db, err := store.OpenReadOnly(ctx, a.statePath)
+	if err != nil {
+		return nil, nil, err
+	}
+	fs, err := features.New(ctx, db)
+	if err != nil {
+		db.Close()
+		return nil, nil, fmt.Errorf("online store: %w", err)
+	}
+	return fs, func() { db.Close() }, nil
 }

@@ -1,7 +1,6 @@
 package serving
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -68,9 +67,9 @@ type Config struct {
 	Canary *Variant
 	Shadow *Variant
 
-	// Join, when set, fills one model input from the online store for
-	// requests that name entities. It is a hook the engine wires; it is not
-	// part of the config's hash.
+	// Join, when set, fills model inputs from the online store for
+	// requests that name entities. The engine wires its Lookup; the rest
+	// (keys, features, policy) is part of the config's hash.
 	Join *FeatureJoin
 }
 
@@ -94,26 +93,6 @@ func (c *Config) variant(v *Variant) *Config {
 	vc.Version, vc.Alias, vc.Path, vc.SHA256 = v.Version, v.Alias, v.Path, v.SHA256
 	vc.Canary, vc.Shadow = nil, nil
 	return &vc
-}
-
-// FeatureJoin fills a model input from a feature lookup for requests whose
-// rows are objects naming entity keys: {"user_id": 1001, "amount": 12.5}.
-type FeatureJoin struct {
-	// EntityKeys are the row fields that name the entity, in the order
-	// Lookup receives their values.
-	EntityKeys []string
-	// Input is the model input the features fill, FLOAT [N, D] or DOUBLE
-	// [N, D] with D the number of features Lookup returns per row.
-	Input string
-	// Lookup returns each entity's feature vector in the model input's
-	// column order, or nil for an entity the store does not hold.
-	Lookup func(ctx context.Context, entities [][]string) ([][]float64, error)
-	// OnMissing is "error" (the request fails with 400 naming the entity)
-	// or "default" (Default fills the row).
-	OnMissing string
-	// Default is the vector a missing entity gets under "default"; nil
-	// means zeros.
-	Default []float64
 }
 
 var endpointName = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,62}$`)
@@ -167,8 +146,8 @@ func (c *Config) check() error {
 		add("canary and shadow are both version %d", c.Canary.Version)
 	}
 	if j := c.Join; j != nil {
-		if j.Lookup == nil || j.Input == "" || len(j.EntityKeys) == 0 {
-			add("feature join: needs Lookup, Input and EntityKeys")
+		if j.Lookup == nil || len(j.Features) == 0 || len(j.EntityKeys) == 0 {
+			add("feature join: needs Lookup, Features and EntityKeys")
 		}
 		if j.OnMissing != "" && j.OnMissing != "error" && j.OnMissing != "default" {
 			add("feature join: on_missing_entity %q: want error or default", j.OnMissing)
@@ -222,7 +201,8 @@ func (c *Config) hash(fileDigest, canaryDigest, shadowDigest string) string {
 		QueueSize                          int
 		Instances                          []schema.InstanceGroup
 		Inputs                             []schema.Input
-		AllowNonFinite, Join               bool
+		AllowNonFinite                     bool
+		Join                               *FeatureJoin
 		Canary, Shadow                     *Variant
 		CanaryFile, ShadowFile             string
 	}{
@@ -231,7 +211,7 @@ func (c *Config) hash(fileDigest, canaryDigest, shadowDigest string) string {
 		c.Batching.PreferredBatchSizes,
 		c.Batching.MaxQueueDelay, c.Batching.Timeout,
 		c.Batching.MaxQueueSize,
-		c.Instances, c.Inputs, c.AllowNonFinite, c.Join != nil,
+		c.Instances, c.Inputs, c.AllowNonFinite, c.Join,
 		c.Canary, c.Shadow, canaryDigest, shadowDigest,
 	})
 	return hex.EncodeToString(h.Sum(nil))

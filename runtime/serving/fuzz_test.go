@@ -21,18 +21,25 @@ func fuzzVersion(allowNonFinite bool) *version {
 	v.cfg.AllowNonFinite = allowNonFinite
 	v.cfg.Join = &FeatureJoin{
 		EntityKeys: []string{"user_id"},
+		Features:   []JoinedFeature{{Ref: "u:a", Type: "float64"}, {Ref: "u:b", Type: "int64"}, {Ref: "u:c", Type: "float64"}},
 		Input:      "f",
 		OnMissing:  "error",
-		Lookup: func(_ context.Context, entities [][]string) ([][]float64, error) {
-			out := make([][]float64, len(entities))
+		Lookup: func(_ context.Context, entities [][]string) ([][]FeatureValue, error) {
+			out := make([][]FeatureValue, len(entities))
 			for i, e := range entities {
-				if e[0] != "404" {
-					out[i] = []float64{1, 2, 3}
+				out[i] = []FeatureValue{{Value: 1.0}, {Value: int64(2)}, {Value: 3.0}}
+				if e[0] == "404" {
+					out[i][1] = FeatureValue{Missing: "not found in the online store"}
 				}
 			}
 			return out, nil
 		},
 	}
+	jp, err := planJoin(v.cfg.Join, v.sig.Inputs)
+	if err != nil {
+		panic(err)
+	}
+	v.joined = jp
 	return v
 }
 

@@ -29,7 +29,7 @@ func (v *version) typeOf(name string) (DType, bool) {
 	if i, ok := v.inputAt[name]; ok {
 		return v.sig.Inputs[i].DType, true
 	}
-	if j := v.cfg.Join; j != nil && contains(j.EntityKeys, name) {
+	if j := v.joined; j != nil && contains(j.EntityKeys, name) {
 		return String, true
 	}
 	return Invalid, false
@@ -54,8 +54,8 @@ func (v *version) parse(raw []byte, name, where string) (Tensor, error) {
 // an entity key.
 func (v *version) unknownInput(name string) error {
 	want := v.sig.inputNames()
-	if j := v.cfg.Join; j != nil {
-		want = slices.DeleteFunc(want, func(n string) bool { return n == j.Input })
+	if j := v.joined; j != nil {
+		want = slices.DeleteFunc(want, j.fills)
 		want = append(want, j.EntityKeys...)
 	}
 	return badInput("unknown input %q: the model takes %s", name, strings.Join(want, ", "))
@@ -65,12 +65,10 @@ func (v *version) unknownInput(name string) error {
 // in the model's order, joining features when the endpoint has a join, and
 // checks types, shapes and row counts.
 func (v *version) prepare(ctx context.Context, named map[string]Tensor) ([]Tensor, error) {
-	if j := v.cfg.Join; j != nil && hasAny(named, j.EntityKeys) {
-		t, err := v.join(ctx, j, named)
-		if err != nil {
+	if j := v.joined; j != nil && hasAny(named, j.EntityKeys) {
+		if err := v.joinFeatures(ctx, named); err != nil {
 			return nil, err
 		}
-		named[j.Input] = t
 	}
 	inputs := make([]Tensor, len(v.sig.Inputs))
 	rows := -1
@@ -158,87 +156,4 @@ func hasAny(named map[string]Tensor, keys []string) bool {
 		}
 	}
 	return false
-}
-
-// join looks up the feature vectors of the request's entities and returns
-// them as the join's input tensor.
-func (v *version) join(ctx context.Context, j *FeatureJoin, named map[string]Tensor) (Tensor, error) {
-	keys := make([]Tensor, len(j.EntityKeys))
-	for i, k := range j.EntityKeys {
-		t, ok := named[k]
-		if !ok {
-			return Tensor{}, badInput("entity key %q missing: the feature join needs %s", k, strings.Join(j.EntityKeys, ", "))
-		}
-		if t.Len() != t.Rows() {
-			return Tensor{}, badInput("entity key %q: one value per row, got shape %v", k, t.Shape)
-		}
-		keys[i] = t
-		delete(named, k)
-	}
-	rows := keys[0].Rows()
-	entities := make([][]string, rows)
-	for r := range entities {
-		entities[r] = make([]string, len(keys))
-		for i := range keys {
-			if keys[i].Rows() != rows {
-				return Tensor{}, badInput("entity keys have %d and %d rows", rows, keys[i].Rows())
-			}
-			entities[r][i] = keys[i].Str[r]
-		}
-	}
-	vecs, err := j.Lookup(ctx, entities)
-	if err != nil {
-		return Tensor{}, fmt.Errorf("feature lookup: %w", err)
-	}
-	if len(vecs) != rows {
-		return Tensor{}, fmt.Errorf("feature lookup returned %d vectors for %d entities", len(vecs), rows)
-	}
-	spec := v.sig.Inputs[v.inputAt[j.Input]]
-	width := -1
-	for r, vec := range vecs {
-		if vec == nil {
-			if j.OnMissing != "default" {
-				return Tensor{}, badInput("entity %s not found in the online store (on_missing_entity: error)", describeEntity(j.EntityKeys, entities[r]))
-			}
-			vec = j.Default
-			if vec == nil && width >= 0 {
-				vec = make([]float64, width)
-			}
-			vecs[r] = vec
-		}
-		if vec != nil && width < 0 {
-			width = len(vec)
-		}
-	}
-	if width < 0 && len(spec.Dims) == 2 && spec.Dims[1] > 0 {
-		width = int(spec.Dims[1])
-	}
-	t := Tensor{Name: j.Input, DType: spec.DType, Shape: []int64{int64(rows), int64(max(width, 0))}}
-	for r, vec := range vecs {
-		if vec == nil {
-			vec = make([]float64, width)
-		}
-		if len(vec) != width {
-			return Tensor{}, fmt.Errorf("feature lookup returned %d features for entity %s, %d for others", len(vec), describeEntity(j.EntityKeys, entities[r]), width)
-		}
-		for _, f := range vec {
-			switch spec.DType {
-			case Float32:
-				t.F32 = append(t.F32, float32(f))
-			case Float64:
-				t.F64 = append(t.F64, f)
-			default:
-				return Tensor{}, fmt.Errorf("feature join fills input %q of type %s; it must be float32 or float64", j.Input, spec.DType)
-			}
-		}
-	}
-	return t, nil
-}
-
-func describeEntity(keys, values []string) string {
-	parts := make([]string, len(keys))
-	for i := range keys {
-		parts[i] = keys[i] + "=" + values[i]
-	}
-	return strings.Join(parts, ",")
 }

@@ -22,6 +22,7 @@ type version struct {
 	batcher *batcher
 	metrics *versionMetrics
 	inputAt map[string]int // input name → position in sig.Inputs
+	joined  *joinPlan      // the feature join, if the endpoint has one
 	route   *route         // the deploy this version belongs to
 }
 
@@ -58,11 +59,12 @@ func (s *Server) load(ctx context.Context, cfg Config, data []byte) (*version, e
 		}
 		return nil, fail(reason, fmt.Errorf("model %s: %w", cfg.Path, err))
 	}
-	if err := CheckSignature(cfg.Inputs, sig.Inputs); err != nil {
+	if err := CheckEndpoint(cfg.Inputs, cfg.Join, sig.Inputs); err != nil {
 		return nil, fail(ReasonSignatureMismatch, fmt.Errorf("model %s: %w", cfg.Path, err))
 	}
-	if j := cfg.Join; j != nil && !contains(sig.inputNames(), j.Input) {
-		return nil, fail(ReasonSignatureMismatch, fmt.Errorf("feature join fills input %q; the model has %s", j.Input, strings.Join(sig.inputNames(), ", ")))
+	var joined *joinPlan
+	if cfg.Join != nil {
+		joined, _ = planJoin(cfg.Join, sig.Inputs) // checked just above
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, fail(ReasonModelLoadFailed, err)
@@ -76,7 +78,7 @@ func (s *Server) load(ctx context.Context, cfg Config, data []byte) (*version, e
 	}
 	v := &version{
 		cfg: cfg, label: strconv.Itoa(cfg.Version), sig: sig, insts: insts,
-		batch: cfg.batching(sig.MaxRows), inputAt: map[string]int{},
+		batch: cfg.batching(sig.MaxRows), inputAt: map[string]int{}, joined: joined,
 	}
 	for i, in := range sig.Inputs {
 		v.inputAt[in.Name] = i
