@@ -11,7 +11,7 @@ export SLUICE_CACHE := $(CACHE)
 export SLUICE_ORT_LIB ?= $(ORT_LIB)
 export ORT_NPM_VERSION := $(ORT_VERSION)
 
-.PHONY: all build run test test-short bench bench-deps ort fmt vet clean
+.PHONY: all build run apply-example test test-short bench bench-deps ort fmt vet clean
 
 all: build
 
@@ -25,8 +25,18 @@ ort: $(ORT_LIB)
 $(ORT_LIB): scripts/fetch-ort.sh
 	scripts/fetch-ort.sh >/dev/null
 
-# run applies the example repository: the main job of Sluice at this stage.
+# run is Sluice's main job: the daemon keeps .sluice/state.db equal to
+# examples/repo on this clone's checked-out branch, applies each commit as
+# it lands, serves the endpoints on $(SERVE_ADDR) and its operator API on
+# $(API_ADDR), until ^C.
+SERVE_ADDR ?= 127.0.0.1:8080
+API_ADDR ?= 127.0.0.1:8081
 run: build ort
+	$(BIN) daemon --repo . --path examples/repo --serve-listen $(SERVE_ADDR) --listen $(API_ADDR) --open-reads
+
+# apply-example applies the example once, without a daemon, and reads one
+# entity's online features.
+apply-example: build ort
 	$(BIN) validate --repo . --path examples/repo
 	$(BIN) plan --repo . --path examples/repo
 	$(BIN) apply --repo . --path examples/repo --auto-approve
