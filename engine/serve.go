@@ -179,10 +179,23 @@ func (a *applier) serve(ctx context.Context, tx *sql.Tx, e *schema.Endpoint, r S
 	if cfg.Join, err = a.join(e); err != nil {
 		return r, err
 	}
+	notes, err := variants(ctx, reg, tx, e, &cfg)
+	if err != nil {
+		return r, err
+	}
 	if err := a.drivers.Serving.Deploy(ctx, cfg); err != nil {
 		return r, stepErr(ReasonDeployFailed, err)
 	}
 	r.Reason, r.Message = ReasonServing, fmt.Sprintf("serving %s v%d", endpointRef(e), v.Number)
+	if c := cfg.Canary; c != nil {
+		r.Message += fmt.Sprintf(", canary v%d on %g%% of requests", c.Version, c.Weight)
+	}
+	if s := cfg.Shadow; s != nil {
+		r.Message += fmt.Sprintf(", shadow v%d", s.Version)
+	}
+	for _, n := range notes {
+		r.Message += "; " + n
+	}
 	return r, nil
 }
 
