@@ -1,0 +1,256 @@
+package drift
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"sluice/runtime/store"
+)
+
+// Row is one captured request: its inputs and the model's outputs. It is
+// drift's own type; the engine adapts the serving runtime's rows into it.
+type Row struct {
+	Endpoint   string
+	RequestID  string
+	Version    int
+	Time       time.Time
+	Numeric    map[string]float64
+	Category   map[string]string
+	Prediction []float64
+}
+
+// CaptureOptions size the capture buffer and its writer.
+type CaptureOptions struct {
+	// Buffer is how many rows wait in memory for the writer; when it is
+	// full, new rows are dropped and counted. Default 16384.
+	Buffer int
+	// Batch is how many rows one insert transaction writes. Default 512.
+	Batch int
+	// Flush is the longest a row waits for a batch to fill. Default 250ms.
+	Flush time.Duration
+	// Retention is how long rows are kept; older ones are pruned as the
+	// writer goes. Zero keeps them 24h.
+	Retention time.Duration
+	// Now is the clock for pruning; nil is time.Now.
+	Now func() time.Time
+	// Log receives write failures; nil discards them.
+	Log *slog.Logger
+}
+
+// Capture is a bounded asynchronous buffer in front of the capture table:
+// Capture never blocks the request that calls it, and a single writer
+// inserts rows in batches.
+type Capture struct {
+	db      *store.DB
+	opt     CaptureOptions
+	rows    chan Row
+	flushes chan chan struct{}
+	dropped atomic.Int64
+	written atomic.Int64
+	failed  atomic.Int64
+	done    chan struct{}
+	cancel  context.CancelFunc
+	once    sync.Once
+}
+
+// NewCapture starts the writer. Close stops it after writing what is
+// buffered.
+func NewCapture(db *store.DB, opt CaptureOptions) *Capture {
+	if opt.Buffer <= 0 {
+		opt.Buffer = 16384
+	}
+	if opt.Batch <= 0 {
+		opt.Batch = 512
+	}
+	if opt.Flush <= 0 {
+		opt.Flush = 250 * time.Millisecond
+	}
+	if opt.Retention <= 0 {
+		opt.Retention = 24 * time.Hour
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.Log == nil {
+		opt.Log = slog.New(slog.DiscardHandler)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &Capture{db: db, opt: opt, rows: make(chan Row, opt.Buffer), flushes: make(chan chan struct{}),
+		done: make(chan struct{}), cancel: cancel}
+	go c.run(ctx)
+	return c
+}
+
+// Capture queues rows for writing without ever blocking: a row that does
+// not fit in the buffer is dropped and counted.
+func (c *Capture) Capture(rows []Row) {
+	for _, r := range rows {
+		select {
+		case c.rows <- r:
+		default:
+			c.dropped.Add(1)
+		}
+	}
+}
+
+// Dropped is how many rows were dropped because the buffer was full.
+func (c *Capture) Dropped() int64 { return c.dropped.Load() }
+
+// Written is how many rows were stored.
+func (c *Capture) Written() int64 { return c.written.Load() }
+
+// Failed is how many rows were lost to failed writes.
+func (c *Capture) Failed() int64 { return c.failed.Load() }
+
+// Flush waits until every row queued before it is written.
+func (c *Capture) Flush(ctx context.Context) error {
+	ack := make(chan struct{})
+	select {
+	case c.flushes <- ack:
+	case <-c.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case <-ack:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Close writes what is buffered and stops the writer.
+func (c *Capture) Close(ctx context.Context) error {
+	c.once.Do(c.cancel)
+	select {
+	case <-c.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (c *Capture) run(ctx context.Context) {
+	defer close(c.done)
+	tick := time.NewTicker(c.opt.Flush)
+	defer tick.Stop()
+	batch := make([]Row, 0, c.opt.Batch)
+	lastPrune := time.Time{}
+	for {
+		select {
+		case r := <-c.rows:
+			batch = append(batch, r)
+			if len(batch) < c.opt.Batch {
+				continue
+			}
+		case <-tick.C:
+		case ack := <-c.flushes:
+			batch = c.drain(batch)
+			c.write(batch)
+			batch = batch[:0]
+			lastPrune = c.maybePrune(lastPrune)
+			close(ack)
+			continue
+		case <-ctx.Done():
+			c.write(c.drain(batch))
+			return
+		}
+		c.write(batch)
+		batch = batch[:0]
+		lastPrune = c.maybePrune(lastPrune)
+	}
+}
+
+// maybePrune prunes at most once a minute; it returns when it last did.
+func (c *Capture) maybePrune(last time.Time) time.Time {
+	now := c.opt.Now()
+	if !last.IsZero() && now.Sub(last) < time.Minute {
+		return last
+	}
+	c.prune(now)
+	return now
+}
+
+// drain moves every queued row into batch.
+func (c *Capture) drain(batch []Row) []Row {
+	for {
+		select {
+		case r := <-c.rows:
+			batch = append(batch, r)
+		default:
+			return batch
+		}
+	}
+}
+
+// write inserts rows in transactions of at most Batch rows.
+func (c *Capture) write(rows []Row) {
+	for len(rows) > 0 {
+		n := min(len(rows), c.opt.Batch)
+		if err := c.insert(rows[:n]); err != nil {
+			c.failed.Add(int64(n))
+			c.opt.Log.Warn("drift capture write failed", "rows", n, "error", err)
+		} else {
+			c.written.Add(int64(n))
+		}
+		rows = rows[n:]
+	}
+}
+
+func (c *Capture) insert(rows []Row) error {
+	ctx := context.Background()
+	return c.db.Tx(ctx, func(tx *sql.Tx) error {
+		st, err := tx.PrepareContext(ctx, `INSERT INTO drift_captures(endpoint, version, request_id, at, row) VALUES (?, ?, ?, ?, ?)`)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		for _, r := range rows {
+			body, err := encodeRow(r)
+			if err != nil {
+				return err
+			}
+			if _, err := st.ExecContext(ctx, r.Endpoint, r.Version, r.RequestID, r.Time.UnixNano(), body); err != nil {
+				return fmt.Errorf("insert capture: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// prune deletes rows older than the retention.
+func (c *Capture) prune(now time.Time) {
+	cut := now.Add(-c.opt.Retention).UnixNano()
+	if _, err := c.db.ExecContext(context.Background(), `DELETE FROM drift_captures WHERE at < ?`, cut); err != nil {
+		c.opt.Log.Warn("drift capture prune failed", "error", err)
+	}
+}
+
+// storedRow is a row's JSON in the capture table.
+type storedRow struct {
+	N map[string]Number `json:"n,omitempty"`
+	C map[string]string `json:"c,omitempty"`
+	P []Number          `json:"p,omitempty"`
+}
+
+func encodeRow(r Row) (string, error) {
+	s := storedRow{C: r.Category}
+	if len(r.Numeric) > 0 {
+		s.N = make(map[string]Number, len(r.Numeric))
+		for k, v := range r.Numeric {
+			s.N[k] = Number(v)
+		}
+	}
+	for _, v := range r.Prediction {
+		s.P = append(s.P, Number(v))
+	}
+	b, err := json.Marshal(s)
+	return string(b), err
+}
