@@ -11,7 +11,7 @@ export SLUICE_CACHE := $(CACHE)
 export SLUICE_ORT_LIB ?= $(ORT_LIB)
 export ORT_NPM_VERSION := $(ORT_VERSION)
 
-.PHONY: all build run apply-example test test-short bench bench-deps ort fmt vet clean
+.PHONY: all build run apply-example test test-short bench bench-deps ort fmt vet clean reliability
 
 all: build
 
@@ -46,7 +46,7 @@ apply-example: build ort
 	$(BIN) features get user_stats --entity user_id=1001 --at 2026-11-21T00:00:00Z
 
 fmt:
-	@out=$$(gofmt -l cmd engine runtime schema internal examples 2>/dev/null); \
+	@out=$$(gofmt -l cmd engine runtime schema internal examples reliability 2>/dev/null); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
 vet:
@@ -54,6 +54,12 @@ vet:
 
 test: ort fmt vet
 	$(GO) test -race -count=1 ./...
+
+# reliability runs the whole reliability suite in full mode (200 crash
+# trials, longer load and fault runs) against bin/sluice; `make test` runs
+# its short mode. RELIABILITY.md lists what each test proves.
+reliability: build ort
+	SLUICE_RELIABILITY=full SLUICE_BIN=$(abspath $(BIN)) $(GO) test -count=1 -timeout 60m -v ./reliability
 
 bench-deps:
 	scripts/bench-deps.sh
