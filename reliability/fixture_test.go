@@ -14,11 +14,9 @@ import (
 // same place as in Sluice's own, so the example's source paths hold.
 const specPath = "examples/repo"
 
-// directEndpoint replaces the example's serving.cue in the fixtures. The
-// example's endpoint declares float64 request fields and an online feature
-// join that the built-in trainers' float32 models do not take yet (its
-// deploy fails with SignatureMismatch), so the fixtures serve the model's
-// own inputs instead; the drift policies still name this endpoint.
+// directEndpoint is a serving.cue that serves the model's own inputs, with
+// no online feature join: the load test uses it so that its requests do
+// not depend on the example's feature values being within their TTL.
 const directEndpoint = `package sluice
 
 endpoints: fraud: {
@@ -35,14 +33,13 @@ type fixture struct {
 	*testgit.Repo
 }
 
-// exampleRepo copies examples/repo into a new git repository with the
-// direct endpoint and no alias set, and commits it: applying it trains
-// fraud-lr (v1) and fraud-rf (v2) and serves nothing yet.
+// exampleRepo copies examples/repo into a new git repository and commits
+// it: applying it trains fraud-lr (v1) and fraud-rf (v2) and serves
+// nothing until a commit sets the production alias.
 func exampleRepo(t *testing.T) *fixture {
 	t.Helper()
 	r := testgit.New(t)
 	r.CopyDir(filepath.Join("..", "examples", "repo"), specPath)
-	r.Write(specPath+"/serving.cue", directEndpoint)
 	f := &fixture{r}
 	f.promote(t, 0)
 	r.Commit("the example, training v1 and v2")
