@@ -74,6 +74,7 @@ func resolveEndpoint(ctx context.Context, r PromotionPlanner, q store.Querier, e
 func (pl *planner) endpoint(c *Change, e *schema.Endpoint) {
 	target, err := pl.endpointTarget(e)
 	if err != nil {
+		pl.checkEndpoint(e, 0)
 		field := "alias"
 		if e.Version > 0 {
 			field = "version"
@@ -90,6 +91,7 @@ func (pl *planner) endpoint(c *Change, e *schema.Endpoint) {
 		c.Detail = "held: " + err.Error()
 		return
 	}
+	pl.checkEndpoint(e, target)
 	c.Outputs = map[string]string{outputVersion: strconv.Itoa(target)}
 	from := ""
 	if c.Recorded != nil {

@@ -1,0 +1,97 @@
+package engine
+
+import (
+	"strings"
+	"testing"
+
+	"sluice/internal/ortlib"
+)
+
+// lineOf is the 1-based line of the first line of the repository's spec
+// that contains s.
+func lineOf(t *testing.T, spec, s string) int {
+	t.Helper()
+	for i, l := range strings.Split(spec, "\n") {
+		if strings.Contains(l, s) {
+			return i + 1
+		}
+	}
+	t.Fatalf("spec has no line with %q", s)
+	return 0
+}
+
+func TestPlanRefusesAnEndpointWhoseInputsDoNotFitTheRecordedSignatureAndTheOldVersionKeepsServing(t *testing.T) {
+	ortlib.Need(t)
+	db := openState(t)
+	d := newTrainingDrivers(t, db)
+	srv, base := newServer(t)
+	d.Serving = srv
+	applyServing(t, db, d.Drivers, servingRepo(1, "1.0", fraudEndpoint), "c1")
+
+	// v1 takes segment (string) and score (float32), and the join fills score.
+	bad := `
+endpoints: fraud: {
+	model: "fraud", alias: "production"
+	entity_keys: ["user_id"]
+	features: ["user_stats:score"]
+	inputs: [
+		{name: "segment", type: "float32"},
+		{name: "score", type: "float32"},
+		{name: "amount", type: "float32"},
+	]
+}
+`
+	fsys := servingRepo(1, "1.0", bad)
+	p := planServing(t, db, srv, fsys, "c2")
+	if !p.JSON().Errored {
+		t.Fatalf("plan of an endpoint that does not fit its model has no error: %+v", p.Diagnostics)
+	}
+	spec := string(fsys["specs/main.cue"].Data)
+	want := map[string]int{
+		`fraud v1 does not fit this endpoint: inputs[0] "segment": declared float32, the model takes string`:              lineOf(t, spec, `{name: "segment"`),
+		`fraud v1 does not fit this endpoint: inputs[1] "score": the feature join fills it; a request cannot send it too`: lineOf(t, spec, `{name: "score"`),
+		`fraud v1 does not fit this endpoint: inputs[2] "amount": the model has no such input (it has segment, score)`:    lineOf(t, spec, `{name: "amount"`),
+	}
+	for _, d := range p.Diagnostics {
+		line, ok := want[d.Summary]
+		if !ok {
+			t.Errorf("unexpected diagnostic %s:%d: %s", d.File, d.Line, d.Summary)
+			continue
+		}
+		if d.Severity != "error" || d.File != "specs/main.cue" || d.Line != line || d.Address != "endpoints.fraud" {
+			t.Errorf("diagnostic %+v, want an error at specs/main.cue:%d", d, line)
+		}
+		delete(want, d.Summary)
+	}
+	for s := range want {
+		t.Errorf("no diagnostic %q", s)
+	}
+	// The errored plan is never applied, so v1 keeps serving.
+	if st, _ := srv.Status("fraud"); st.Serving != 1 || st.State != "Ready" {
+		t.Errorf("status %+v, want v1 still Ready", st)
+	}
+	if code, _ := predict(t, base, "1"); code != 200 {
+		t.Errorf("v1 after the refused plan: %d", code)
+	}
+}
+
+func TestPlanRefusesAJoinWhoseViewIsNotKeyedByTheEndpointsEntityKeys(t *testing.T) {
+	db := openState(t)
+	spec := `
+endpoints: fraud: {
+	model: "fraud", alias: "production"
+	entity_keys: ["account_id"]
+	features: ["user_stats:score"]
+}
+`
+	fsys := servingRepo(0, "1.0", spec)
+	p := planServing(t, db, nil, fsys, "c1")
+	if len(p.Diagnostics) != 1 {
+		t.Fatalf("diagnostics %+v, want one", p.Diagnostics)
+	}
+	d := p.Diagnostics[0]
+	if d.Severity != "error" || d.Summary != "feature view user_stats is keyed by user_id, which entity_keys (account_id) lacks" ||
+		d.Line != lineOf(t, string(fsys["specs/main.cue"].Data), `features: ["user_stats:score"]`) {
+		t.Errorf("diagnostic %+v", d)
+	}
+}
