@@ -41,6 +41,9 @@ type Drivers struct {
 	// ArtifactDir holds trained models, <model>/<run>/model.onnx; empty
 	// means "artifacts" beside the state file.
 	ArtifactDir string
+	// AllowCommandTrainers lets experiments run their trainer command
+	// (--allow-command-trainers); without it they fail, training nothing.
+	AllowCommandTrainers bool
 }
 
 // materialize runs a feature view's materialization for change c.

@@ -79,6 +79,7 @@ func (pl *planner) runtime(c *Change) {
 	}
 	if exp, ok := c.Resource.(*schema.Experiment); ok && c.Effect != planjson.EffectMetadataOnly {
 		c.Runtime, c.Detail = []string{planjson.ActionTrain}, trainDetail(exp)
+		pl.commandTrainer(c, exp)
 		return
 	}
 	fv, ok := c.Resource.(*schema.FeatureView)

@@ -68,6 +68,10 @@ type Input struct {
 	// Serving, when set, is the server apply will deploy to: an endpoint
 	// it does not have live at its version plans a swap.
 	Serving ServingStatus
+	// AllowCommandTrainers plans for a process that may run command
+	// trainers (Drivers.AllowCommandTrainers); without it their training
+	// is planned as refused.
+	AllowCommandTrainers bool
 }
 
 // MakePlan diffs the desired spec against the recorded state. It reads the
@@ -95,7 +99,7 @@ func MakePlan(ctx context.Context, q store.Querier, in Input) (*Plan, error) {
 	if reg == nil {
 		reg = &registry.Registry{}
 	}
-	pl := &planner{ctx: ctx, q: q, registry: reg, serving: in.Serving, plan: p, recorded: map[schema.Addr]*store.Resource{}, failed: map[schema.Addr]store.Condition{}, byAddr: map[schema.Addr]*Change{}}
+	pl := &planner{ctx: ctx, q: q, registry: reg, serving: in.Serving, plan: p, allowCommands: in.AllowCommandTrainers, recorded: map[schema.Addr]*store.Resource{}, failed: map[schema.Addr]store.Condition{}, byAddr: map[schema.Addr]*Change{}}
 	for i := range recorded {
 		r := &recorded[i]
 		pl.recorded[schema.Addr{Kind: schema.Kind(r.Kind), Name: r.Name}] = r
@@ -126,9 +130,11 @@ type planner struct {
 	registry PromotionPlanner
 	serving  ServingStatus
 	plan     *Plan
-	recorded map[schema.Addr]*store.Resource
-	failed   map[schema.Addr]store.Condition
-	byAddr   map[schema.Addr]*Change
+	// allowCommands is Input.AllowCommandTrainers.
+	allowCommands bool
+	recorded      map[schema.Addr]*store.Resource
+	failed        map[schema.Addr]store.Condition
+	byAddr        map[schema.Addr]*Change
 }
 
 // resource plans one desired resource. Resources arrive in dependency

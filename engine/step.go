@@ -44,7 +44,7 @@ func (a *applier) run(ctx context.Context, c *Change) {
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 			r.Reason, r.Message = ReasonInterrupted, "apply was interrupted; the next apply resumes here"
 		}
-		a.record(context.WithoutCancel(ctx), c, r)
+		a.recordFailure(context.WithoutCancel(ctx), c, r, err)
 	}
 	a.setStatus(c, r)
 	for _, h := range a.opts.Hooks {
@@ -144,6 +144,24 @@ func (a *applier) record(ctx context.Context, c *Change, r StepResult) {
 		for _, h := range a.opts.Hooks {
 			h.Warn(fmt.Errorf("record outcome of %s: %w", c.Addr, err))
 		}
+	}
+}
+
+// recordFailure records a failed step's outcome and, in the same
+// transaction, the training run it started, which the step's rollback took
+// with it: failed runs are kept, with their error and log.
+func (a *applier) recordFailure(ctx context.Context, c *Change, r StepResult, failure error) {
+	err := a.write(ctx, func(tx *sql.Tx) error {
+		if err := a.keepFailedRun(ctx, tx, failure); err != nil {
+			return err
+		}
+		return a.recordIn(ctx, tx, c, r)
+	})
+	if err != nil {
+		for _, h := range a.opts.Hooks {
+			h.Warn(fmt.Errorf("record the failed run of %s: %w", c.Addr, err))
+		}
+		a.record(ctx, c, r)
 	}
 }
 

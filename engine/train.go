@@ -54,18 +54,31 @@ func trainDetail(exp *schema.Experiment) string {
 	}
 	sort.Strings(ps)
 	what := exp.Trainer.Builtin
+	if what == "" {
+		what = "command `" + commandLine(exp.Trainer.Command) + "`"
+	}
 	if len(ps) > 0 {
 		what += " (" + strings.Join(ps, ", ") + ")"
 	}
 	return "train " + what + " → model " + exp.Model + ", unless a run exists for this spec and data"
 }
 
-// train runs an experiment: dataset, split, built-in trainer, ONNX export,
-// evaluation in ONNX Runtime, run record and model version, all in tx.
+// train runs an experiment for apply: dataset, split, trainer, ONNX
+// export, evaluation in ONNX Runtime, run record and model version, all in
+// tx; nothing when a finished run exists for its spec and dataset.
 func (a *applier) train(ctx context.Context, tx *sql.Tx, exp *schema.Experiment) (string, map[string]string, error) {
+	return a.trainRun(ctx, tx, exp, "")
+}
+
+// trainRun is train started by trigger: "" for apply, which trains only
+// when no finished run has the same spec and dataset, or "manual" and
+// "drift", which always train. The run is tagged sluice.trigger. A failure
+// after the run started returns a *failedRun, which the caller records
+// once tx has rolled back.
+func (a *applier) trainRun(ctx context.Context, tx *sql.Tx, exp *schema.Experiment, trigger string) (string, map[string]string, error) {
 	d := a.drivers
-	if exp.Trainer.Builtin == "" {
-		return "", nil, stepErrf(ReasonTrainFailed, "command trainers are not run by apply yet; use a builtin trainer")
+	if exp.Trainer.Builtin == "" && !d.AllowCommandTrainers {
+		return "", nil, stepErrf(ReasonCommandTrainersDisabled, "%s", commandRefusal)
 	}
 	ds, err := buildDataset(ctx, d.History, a.plan.fsys, a.plan.spec, exp)
 	if err != nil {
@@ -76,29 +89,35 @@ func (a *applier) train(ctx context.Context, tx *sql.Tx, exp *schema.Experiment)
 	}
 	key, digest := trainingHash(exp), training.Fingerprint(ds.Frame)
 	out := map[string]string{"spec_hash": key, "dataset_fingerprint": digest}
-	if run, err := d.Tracker.FindRun(ctx, tx, key, digest); err != nil {
-		return "", nil, err
-	} else if run != nil {
-		out["run_id"] = run.ID
-		return fmt.Sprintf("run %s already trained this spec on this dataset; not trained again", run.Name), out, nil
+	if trigger == "" {
+		if run, err := d.Tracker.FindRun(ctx, tx, key, digest); err != nil {
+			return "", nil, err
+		} else if run != nil {
+			out["run_id"] = run.ID
+			return fmt.Sprintf("run %s already trained this spec on this dataset; not trained again", run.Name), out, nil
+		}
 	}
-	run, err := d.Tracker.StartRun(ctx, tx, training.RunStart{Experiment: exp.Addr.Name, SpecHash: key,
-		DatasetDigest: digest, Spec: exp.Spec, GitCommit: a.plan.Revision.Commit})
+	start := training.RunStart{Experiment: exp.Addr.Name, Trigger: trigger, SpecHash: key, DatasetDigest: digest,
+		Spec: exp.Spec, GitCommit: a.plan.Revision.Commit, Start: a.opts.Now()}
+	run, err := d.Tracker.StartRun(ctx, tx, start)
 	if err != nil {
 		return "", nil, err
+	}
+	failed := func(err error) error {
+		return stepErr(ReasonTrainFailed, &failedRun{start: start, name: run.Name, exp: exp, err: err})
 	}
 	out["run_id"] = run.ID
 	fit, err := a.fit(ctx, exp, ds)
 	if err != nil {
-		return "", nil, stepErr(ReasonTrainFailed, err)
+		return "", nil, failed(err)
 	}
 	path, err := writeArtifact(a.artifactDir(), exp.Model, run.ID, fit.onnx)
 	if err != nil {
-		return "", nil, stepErr(ReasonTrainFailed, err)
+		return "", nil, failed(err)
 	}
 	version, err := a.recordRun(ctx, tx, exp, run, ds, fit, path)
 	if err != nil {
-		return "", nil, err
+		return "", nil, failed(err)
 	}
 	out["version"] = fmt.Sprint(version)
 	out["artifact"] = path
@@ -120,15 +139,52 @@ type fitted struct {
 	metrics        map[string]float64
 	verdicts       []registry.Verdict
 	train, holdout *training.Frame
+	// log is a command trainer's output, kept with its run.
+	log string
 }
 
-// fit splits, trains, exports and scores the holdout in ONNX Runtime, the
-// runtime that will serve the model, after checking parity with the Go model.
+// fit splits, trains, and scores the holdout in ONNX Runtime, the runtime
+// that will serve the model, whichever trainer made it: a built-in's
+// export is first checked for parity with the Go model.
 func (a *applier) fit(ctx context.Context, exp *schema.Experiment, ds *dataset) (*fitted, error) {
 	tr, ho, err := training.Split(ds.Frame, exp.Split)
 	if err != nil {
 		return nil, fmt.Errorf("split: %w", err)
 	}
+	var m *trained
+	if exp.Trainer.Builtin != "" {
+		m, err = builtinModel(ctx, exp, tr)
+	} else {
+		m, err = a.commandModel(ctx, exp, tr, ho)
+	}
+	if err != nil {
+		return nil, err
+	}
+	fail := func(err error) error { return &trainLog{err: err, log: m.log} }
+	sess, err := training.NewSession(m.onnx, training.SessionOptions{Task: exp.Task, Classes: m.classes})
+	if err != nil {
+		return nil, fail(fmt.Errorf("load the model in onnx runtime (apply finds the library through SLUICE_ORT_LIB or the cache `make ort` fills): %w", err))
+	}
+	defer sess.Close()
+	if m.result.Model != nil {
+		if err := training.Parity(ctx, m.result.Model, sess, ho, parityTolerance); err != nil {
+			return nil, fmt.Errorf("exported model differs from the trained one: %w", err)
+		}
+	}
+	metrics, err := training.Evaluate(ctx, sess, ho, exp.Task)
+	if err != nil {
+		return nil, fail(fmt.Errorf("evaluate on the holdout: %w", err))
+	}
+	gates, err := registry.GatesFor(exp, a.plan.spec.Models[exp.Model])
+	if err != nil {
+		return nil, err
+	}
+	return &fitted{result: m.result, onnx: m.onnx, signature: sess.Signature, metrics: metrics, log: m.log,
+		verdicts: registry.Evaluate(gates, metrics, nil), train: tr, holdout: ho}, nil
+}
+
+// builtinModel trains a built-in trainer and exports its model to ONNX.
+func builtinModel(ctx context.Context, exp *schema.Experiment, tr *training.Frame) (*trained, error) {
 	res, err := training.Train(ctx, training.TrainRequest{Builtin: exp.Trainer.Builtin, Task: exp.Task,
 		Params: exp.Trainer.Params, Seed: exp.Split.Seed, Train: tr})
 	if err != nil {
@@ -138,24 +194,7 @@ func (a *applier) fit(ctx context.Context, exp *schema.Experiment, ds *dataset) 
 	if err != nil {
 		return nil, err
 	}
-	sess, err := training.NewSession(b, training.SessionOptions{Task: exp.Task, Classes: classesOf(res.Model)})
-	if err != nil {
-		return nil, fmt.Errorf("load exported model in onnx runtime (apply finds the library through SLUICE_ORT_LIB or the cache `make ort` fills): %w", err)
-	}
-	defer sess.Close()
-	if err := training.Parity(ctx, res.Model, sess, ho, parityTolerance); err != nil {
-		return nil, fmt.Errorf("exported model differs from the trained one: %w", err)
-	}
-	metrics, err := training.Evaluate(ctx, sess, ho, exp.Task)
-	if err != nil {
-		return nil, fmt.Errorf("evaluate on the holdout: %w", err)
-	}
-	gates, err := registry.GatesFor(exp, a.plan.spec.Models[exp.Model])
-	if err != nil {
-		return nil, err
-	}
-	return &fitted{result: res, onnx: b, signature: sess.Signature, metrics: metrics,
-		verdicts: registry.Evaluate(gates, metrics, nil), train: tr, holdout: ho}, nil
+	return &trained{onnx: b, result: res, classes: classesOf(res.Model)}, nil
 }
 
 func classesOf(m training.Predictor) []int64 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"maps"
 
 	"sluice/runtime/registry"
@@ -45,12 +46,10 @@ func (a *applier) recordRun(ctx context.Context, tx *sql.Tx, exp *schema.Experim
 			return 0, err
 		}
 	}
-	if len(exp.Tags) > 0 {
-		if err := t.SetTags(ctx, tx, run.ID, exp.Tags); err != nil {
-			return 0, err
-		}
+	if err := t.SetTags(ctx, tx, run.ID, runTags(exp, run.Trigger)); err != nil {
+		return 0, err
 	}
-	if err := t.EndRun(ctx, tx, run.ID, training.StatusFinished, "", ""); err != nil {
+	if err := t.EndRun(ctx, tx, run.ID, training.StatusFinished, "", fit.log); err != nil {
 		return 0, err
 	}
 	sig, err := json.Marshal(fit.signature)
@@ -103,4 +102,62 @@ func cutRef(ref string) (view, field string, ok bool) {
 		}
 	}
 	return ref, "", false
+}
+
+// TagTrigger is the run tag saying what started a run: apply, manual
+// (sluice train) or drift.
+const TagTrigger = "sluice.trigger"
+
+// runTags are the experiment's tags and sluice.trigger.
+func runTags(exp *schema.Experiment, trigger string) map[string]string {
+	tags := maps.Clone(exp.Tags)
+	if tags == nil {
+		tags = map[string]string{}
+	}
+	if trigger == "" {
+		trigger = "apply"
+	}
+	tags[TagTrigger] = trigger
+	return tags
+}
+
+// failedRun is a training run that failed after it started. Its step's
+// transaction rolls back, run record and all; keepFailedRun then records
+// it again, FAILED, with its error and log, so `sluice runs` shows it.
+type failedRun struct {
+	start training.RunStart
+	name  string
+	exp   *schema.Experiment
+	err   error
+}
+
+func (e *failedRun) Error() string { return e.err.Error() }
+func (e *failedRun) Unwrap() error { return e.err }
+
+// keepFailedRun records the failed run in err, if it holds one, in tx:
+// status FAILED (KILLED when apply was interrupted), the error, the
+// trainer's log, the params as written and the tags.
+func (a *applier) keepFailedRun(ctx context.Context, tx *sql.Tx, err error) error {
+	var fr *failedRun
+	if !errors.As(err, &fr) || a.drivers.Tracker == nil {
+		return nil
+	}
+	t := a.drivers.Tracker
+	start := fr.start
+	start.Name = fr.name
+	run, serr := t.StartRun(ctx, tx, start)
+	if serr != nil {
+		return serr
+	}
+	if err := t.LogParams(ctx, tx, run.ID, paramStrings(fr.exp.Trainer.Params)); err != nil {
+		return err
+	}
+	if err := t.SetTags(ctx, tx, run.ID, runTags(fr.exp, start.Trigger)); err != nil {
+		return err
+	}
+	status := training.StatusFailed
+	if errors.Is(err, context.Canceled) {
+		status = training.StatusKilled
+	}
+	return t.EndRun(ctx, tx, run.ID, status, fr.err.Error(), logOf(err))
 }

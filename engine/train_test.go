@@ -144,7 +144,9 @@ func TestApplyNeverTrainsTheSameSpecOnTheSameDataTwice(t *testing.T) {
 	}
 }
 
-func TestApplyRecordsAFailedTrainingAndKeepsNothingOfIt(t *testing.T) {
+// A failed run is kept, FAILED with its error, though its step rolls back:
+// no version, no artifact, and the next plan trains again.
+func TestApplyKeepsAFailedRunWithItsErrorAndRegistersNothing(t *testing.T) {
 	ortlib.Need(t)
 	ctx := context.Background()
 	db := openState(t)
@@ -157,6 +159,14 @@ func TestApplyRecordsAFailedTrainingAndKeepsNothingOfIt(t *testing.T) {
 	}
 	if vs, _ := d.registry.Versions(ctx, db, "fraud"); len(vs) != 0 {
 		t.Fatalf("a failed run registered %d versions", len(vs))
+	}
+	runs, err := d.tracker.SearchRuns(ctx, db, training.Search{Filter: "attributes.status = 'FAILED'"})
+	if err != nil || len(runs) != 1 {
+		t.Fatalf("failed runs %v (%v), want the one that failed", runs, err)
+	}
+	r := runs[0]
+	if r.Error != s.Message || !strings.Contains(r.Error, "C") || r.GitCommit != "c1" || r.Params["C"] != "-1" || r.Tags[TagTrigger] != "apply" || r.End.IsZero() {
+		t.Fatalf("failed run %+v, want the step's error, commit, params, trigger tag and an end", r)
 	}
 	if p := planRevision(t, db, fsys, "c1"); changeOf(p, "experiments.lr").Action == planjson.ActionNoOp {
 		t.Fatal("a failed experiment is not planned again")

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"cuelang.org/go/cue"
+	"cuelang.org/go/cue/build"
 	"cuelang.org/go/cue/cuecontext"
 	"cuelang.org/go/cue/errors"
 	"cuelang.org/go/cue/load"
@@ -173,7 +174,15 @@ func loadUser(ctx *cue.Context, opts LoadOptions, dir string) (*userSpec, error)
 		Package:    "*",
 		FromFSPath: func(p string) string { return display(strings.TrimPrefix(p, "/")) },
 	}
-	insts := load.Instances([]string{"."}, cfg)
+	// A directory may hold other files beside the specs (a command
+	// trainer's script, say); CUE gives them an instance of their own
+	// with no CUE files, which is not a second package.
+	var insts []*build.Instance
+	for _, inst := range load.Instances([]string{"."}, cfg) {
+		if inst.Err != nil || len(inst.BuildFiles) > 0 {
+			insts = append(insts, inst)
+		}
+	}
 	if len(insts) == 0 {
 		return nil, errors.Newf(token.NoPos, "no CUE files in %q", dir)
 	}

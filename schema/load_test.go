@@ -58,3 +58,22 @@ func TestBadSpecsReportEveryErrorWithPosition(t *testing.T) {
 		})
 	}
 }
+
+// A command trainer's script or a model may sit beside the specs; only CUE
+// files are specs.
+func TestLoadReadsOnlyTheCUEFilesOfItsDirectory(t *testing.T) {
+	fsys := fstest.MapFS{
+		"specs/main.cue":   {Data: []byte("package sluice\n\nentities: user: join_key: \"user_id\"\n")},
+		"specs/train.py":   {Data: []byte("print('training')\n")},
+		"specs/model.onnx": {Data: []byte{0x08, 0x07}},
+	}
+	spec, err := Load(LoadOptions{FS: fsys, Dir: "specs"})
+	if err != nil {
+		var b bytes.Buffer
+		Print(&b, err, "")
+		t.Fatalf("load: %s", b.String())
+	}
+	if spec.Entities["user"] == nil {
+		t.Fatal("the entity in main.cue was not loaded")
+	}
+}

@@ -43,7 +43,7 @@ func (a *app) applyCmd() *cobra.Command {
 				return err
 			}
 			defer release()
-			p, err := engine.MakePlan(ctx, db, engine.Input{Spec: l.spec, FS: l.rev.FS, Revision: l.revisionJSON(), StatePath: a.statePath})
+			p, err := engine.MakePlan(ctx, db, engine.Input{Spec: l.spec, FS: l.rev.FS, Revision: l.revisionJSON(), StatePath: a.statePath, AllowCommandTrainers: a.allowCommands})
 			if err != nil {
 				return err
 			}
@@ -66,6 +66,7 @@ func (a *app) applyCmd() *cobra.Command {
 	cmd.Flags().StringVar(&planFile, "plan", "", "apply this saved plan (from `sluice plan --out`)")
 	cmd.Flags().BoolVar(&autoApprove, "auto-approve", false, "apply without asking")
 	cmd.Flags().IntVar(&parallelism, "parallelism", 4, "how many independent steps may run at once")
+	a.allowCommandsFlag(cmd)
 	cmd.Flags().BoolVar(&wait, "wait", false, "wait for another apply or daemon that holds the state to finish, instead of exiting")
 	return cmd
 }
@@ -141,7 +142,7 @@ func (a *app) applySaved(ctx context.Context, file string, f *specFlags, paralle
 	if l.rev.ID() != sp.Revision.Commit {
 		return fmt.Errorf("saved plan is stale: it was made at %s, the repository now gives %s", sp.Revision.Commit, l.rev.ID())
 	}
-	p, err := engine.MakePlan(ctx, db, engine.Input{Spec: l.spec, FS: l.rev.FS, Revision: sp.Revision, StatePath: sp.State.Path})
+	p, err := engine.MakePlan(ctx, db, engine.Input{Spec: l.spec, FS: l.rev.FS, Revision: sp.Revision, StatePath: sp.State.Path, AllowCommandTrainers: a.allowCommands})
 	if err != nil {
 		return err
 	}

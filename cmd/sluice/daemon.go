@@ -67,6 +67,7 @@ func (a *app) daemonCmd() *cobra.Command {
 	fl.StringVar(&f.webhookSecretFile, "webhook-secret-file", "", "a file holding the push webhooks' secret; env SLUICE_WEBHOOK_SECRET")
 	fl.BoolVar(&f.wait, "wait", false, "wait for another writer of the state to finish instead of exiting")
 	fl.IntVar(&f.parallelism, "parallelism", 4, "how many independent steps may run at once")
+	a.allowCommandsFlag(cmd)
 	fl.StringVar(&f.logFormat, "log-format", "text", "log format on standard error: text or json")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	return cmd
@@ -109,6 +110,7 @@ func (a *app) runDaemon(ctx context.Context, f *daemonFlags) error {
 	if cfg.Drivers, err = newDrivers(ctx, db, a.ortLib); err != nil {
 		return err
 	}
+	cfg.Drivers.AllowCommandTrainers = a.allowCommands
 	plane, err := a.newDataPlane(f)
 	if err != nil {
 		return err

@@ -45,7 +45,7 @@ func (a *app) planCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			in := engine.Input{Spec: l.spec, FS: l.rev.FS, Revision: l.revisionJSON(), StatePath: a.statePath}
+			in := engine.Input{Spec: l.spec, FS: l.rev.FS, Revision: l.revisionJSON(), StatePath: a.statePath, AllowCommandTrainers: a.allowCommands}
 			if base != "" {
 				bf := f
 				bf.rev, bf.worktree = base, false
@@ -83,6 +83,7 @@ func (a *app) planCmd() *cobra.Command {
 	cmd.Flags().StringVar(&out, "out", "", "save the plan to this file for `sluice apply --plan`")
 	cmd.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 2 when there are changes, 3 when apply would refuse one")
 	cmd.Flags().StringVar(&base, "base", "", "plan a pull request: show what merging --head into this ref would change")
+	cmd.Flags().BoolVar(&a.allowCommands, "allow-command-trainers", false, "plan as for an apply or daemon that runs command trainers")
 	cmd.Flags().StringVar(&head, "head", "", "the pull request's ref (the same as --rev)")
 	return cmd
 }

@@ -67,6 +67,7 @@ func (a *app) execute(ctx context.Context, db *store.DB, p *engine.Plan, paralle
 	if err != nil {
 		return err
 	}
+	drivers.AllowCommandTrainers = a.allowCommands
 	res, err := engine.Apply(ctx, db, p, drivers, engine.Options{Parallelism: parallelism, Hooks: []engine.Hook{&progress{w: a.stderr}}})
 	if err != nil {
 		return err

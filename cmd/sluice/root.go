@@ -73,6 +73,8 @@ type app struct {
 	stdout, stderr io.Writer
 	statePath      string
 	ortLib         string
+	// allowCommands is --allow-command-trainers, on the commands that train.
+	allowCommands bool
 }
 
 func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {

@@ -37,6 +37,7 @@ func (a *app) serveCmd() *cobra.Command {
 	f.register(cmd)
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8080", "address of the data plane (TF Serving REST and Open Inference Protocol v2)")
 	cmd.Flags().IntVar(&parallelism, "parallelism", 4, "how many independent steps may run at once")
+	a.allowCommandsFlag(cmd)
 	return cmd
 }
 
@@ -93,7 +94,7 @@ func (a *app) applyServing(ctx context.Context, l *loaded, srv *serving.Server, 
 		return nil, err
 	}
 	defer release()
-	p, err := engine.MakePlan(ctx, db, engine.Input{Spec: l.spec, FS: l.rev.FS, Revision: l.revisionJSON(), StatePath: a.statePath, Serving: srv})
+	p, err := engine.MakePlan(ctx, db, engine.Input{Spec: l.spec, FS: l.rev.FS, Revision: l.revisionJSON(), StatePath: a.statePath, Serving: srv, AllowCommandTrainers: a.allowCommands})
 	if err != nil {
 		return nil, err
 	}
@@ -113,6 +114,7 @@ func (a *app) applyServing(ctx context.Context, l *loaded, srv *serving.Server, 
 		return nil, err
 	}
 	drivers.Serving, drivers.Online = srv, online
+	drivers.AllowCommandTrainers = a.allowCommands
 	res, err := engine.Apply(ctx, db, p, drivers, engine.Options{Parallelism: parallelism, Hooks: []engine.Hook{&progress{w: a.stderr}}})
 	if err != nil {
 		closeOnline()

@@ -141,7 +141,7 @@ func (d *Daemon) plan(w http.ResponseWriter, r *http.Request) {
 			"error": fmt.Sprintf("specs at %s are invalid", short(rev.Commit)), "errors": lines(b.String())})
 		return
 	}
-	p, err := engine.MakePlan(ctx, d.cfg.DB, engine.Input{Spec: spec, FS: rev.FS, Revision: revisionOf(rev), StatePath: d.cfg.DB.Path, Serving: d.cfg.Drivers.Serving})
+	p, err := engine.MakePlan(ctx, d.cfg.DB, engine.Input{Spec: spec, FS: rev.FS, Revision: revisionOf(rev), StatePath: d.cfg.DB.Path, Serving: d.cfg.Drivers.Serving, AllowCommandTrainers: d.cfg.Drivers.AllowCommandTrainers})
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, err)
 		return

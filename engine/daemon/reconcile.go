@@ -104,7 +104,7 @@ func (d *Daemon) reconcile(ctx context.Context, t target, rev *source.Revision) 
 		return d.fail(ctx, t, rev, failure{Reason: ReasonSpecInvalid, Errors: lines(b.String()), stalled: true,
 			Message: fmt.Sprintf("specs at %s are invalid", short(rev.Commit))})
 	}
-	p, err := engine.MakePlan(ctx, d.cfg.DB, engine.Input{Spec: spec, FS: rev.FS, Revision: revisionOf(rev), StatePath: d.cfg.DB.Path, Serving: d.cfg.Drivers.Serving})
+	p, err := engine.MakePlan(ctx, d.cfg.DB, engine.Input{Spec: spec, FS: rev.FS, Revision: revisionOf(rev), StatePath: d.cfg.DB.Path, Serving: d.cfg.Drivers.Serving, AllowCommandTrainers: d.cfg.Drivers.AllowCommandTrainers})
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()

@@ -27,6 +27,7 @@ import (
 //	SLUICE_TIME_COLUMN  the event-time column's name (RFC 3339), if any
 //	SLUICE_TASK         "classification" or "regression"
 //	SLUICE_SEED         the experiment's seed
+//	SLUICE_REPO         the root of a copy of the revision's files, if given
 //	HOME, TMPDIR        fresh directories inside the work directory
 //	PATH, LANG, TZ      Sluice's PATH, C.UTF-8 and UTC
 //
@@ -52,9 +53,11 @@ type CommandRequest struct {
 	// Command is the program and its arguments. A program named without a
 	// slash is looked up in PATH; with one, relative to Dir.
 	Command []string
-	// Dir is the program's working directory, typically the repository's
-	// checkout; empty means WorkDir.
+	// Dir is the program's working directory, typically the spec
+	// directory in a copy of the revision's files; empty means WorkDir.
 	Dir string
+	// RepoDir, when set, is that copy's root, passed as SLUICE_REPO.
+	RepoDir string
 	// WorkDir receives the contract's files and the log; it is created if
 	// missing and should be the run's own directory.
 	WorkDir string
@@ -187,6 +190,9 @@ func (c *commandFiles) env(req CommandRequest) []string {
 	}
 	if c.timeColumn != "" {
 		env = append(env, "SLUICE_TIME_COLUMN="+c.timeColumn)
+	}
+	if req.RepoDir != "" {
+		env = append(env, "SLUICE_REPO="+req.RepoDir)
 	}
 	return env
 }

@@ -113,7 +113,7 @@ func TestCommandTrainerDoesNotInheritTheEnvironment(t *testing.T) {
 		}
 		names = append(names, name)
 	}
-	allowed := "HOME LANG PATH PWD SHLVL SLUICE_FEATURES SLUICE_HOLDOUT SLUICE_LABEL SLUICE_OUTPUT SLUICE_PARAMS SLUICE_SEED SLUICE_TASK SLUICE_TIME_COLUMN SLUICE_TRAIN TMPDIR TZ _"
+	allowed := "HOME LANG PATH PWD SHLVL SLUICE_FEATURES SLUICE_HOLDOUT SLUICE_LABEL SLUICE_OUTPUT SLUICE_PARAMS SLUICE_REPO SLUICE_SEED SLUICE_TASK SLUICE_TIME_COLUMN SLUICE_TRAIN TMPDIR TZ _"
 	for _, n := range names {
 		if !strings.Contains(" "+allowed+" ", " "+n+" ") {
 			t.Errorf("the trainer saw %s, which the contract does not pass", n)

@@ -28,6 +28,8 @@ type RunStart struct {
 	DatasetDigest string
 	Spec          []byte
 	GitCommit     string
+	// Start is when the run started; zero means now.
+	Start time.Time
 }
 
 // maxStoredLog is how much of a run's log its record keeps, the end of
@@ -44,8 +46,12 @@ func (t *Tracker) StartRun(ctx context.Context, q Querier, s RunStart) (*Run, er
 	r := &Run{
 		ID: hex.EncodeToString(id), Experiment: s.Experiment, Name: s.Name, Status: StatusRunning,
 		Trigger: s.Trigger, SpecHash: s.SpecHash, DatasetDigest: s.DatasetDigest, Spec: string(s.Spec),
-		GitCommit: s.GitCommit, Start: t.now().UTC().Truncate(time.Millisecond),
+		GitCommit: s.GitCommit, Start: s.Start,
 	}
+	if r.Start.IsZero() {
+		r.Start = t.now()
+	}
+	r.Start = r.Start.UTC().Truncate(time.Millisecond)
 	if r.Name == "" {
 		r.Name = s.Experiment + "-" + r.ID[:8]
 	}
