@@ -117,6 +117,7 @@ func (a *app) runDaemon(ctx context.Context, f *daemonFlags) error {
 	}
 	if plane != nil {
 		cfg.Drivers.Serving = plane.srv
+		plane.readFeaturesFrom(cfg.Drivers.Online)
 		defer plane.close(context.WithoutCancel(ctx), a.stderr)
 		fmt.Fprintf(a.stderr, "sluice daemon: serving endpoints on http://%s\n", plane.ln.Addr())
 	}

@@ -7,6 +7,8 @@ import (
 	"io"
 	"net"
 
+	"sluice/engine"
+	"sluice/runtime/features"
 	"sluice/runtime/serving"
 )
 
@@ -62,5 +64,13 @@ func (p *dataPlane) close(ctx context.Context, stderr io.Writer) {
 	defer cancel()
 	if err := p.srv.Close(dctx); err != nil {
 		fmt.Fprintf(stderr, "sluice daemon: %v\n", err)
+	}
+}
+
+// readFeaturesFrom serves Feast's POST /get-online-features from the
+// daemon's online store.
+func (p *dataPlane) readFeaturesFrom(online engine.OnlineReader) {
+	if fs, ok := online.(*features.Store); ok {
+		p.srv.SetOnlineFeatures(feastReader(fs))
 	}
 }

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -115,6 +118,7 @@ func (a *app) applyServing(ctx context.Context, l *loaded, srv *serving.Server, 
 	}
 	drivers.Serving, drivers.Online = srv, online
 	drivers.AllowCommandTrainers = a.allowCommands
+	srv.SetOnlineFeatures(feastReader(online))
 	res, err := engine.Apply(ctx, db, p, drivers, engine.Options{Parallelism: parallelism, Hooks: []engine.Hook{&progress{w: a.stderr}}})
 	if err != nil {
 		closeOnline()
@@ -144,4 +148,63 @@ func (a *app) openOnline(ctx context.Context) (*features.Store, func(), error) {
 		return nil, nil, fmt.Errorf("online store: %w", err)
 	}
 	return fs, func() { db.Close() }, nil
+}
+
+// feastReader reads the online store for the data plane's Feast route.
+// What the caller got wrong (a view that is not online, a field it lacks,
+// a missing or mistyped join key) is a BadRequest, checked before reading.
+func feastReader(fs *features.Store) serving.OnlineFeatures {
+	return func(ctx context.Context, refs []string, rows []map[string]any) ([][]serving.OnlineValue, error) {
+		for _, ref := range refs {
+			view, field, _ := strings.Cut(ref, ":")
+			v, err := fs.View(ctx, view)
+			switch {
+			case features.IsNotMaterialized(err):
+				return nil, serving.BadRequest(fmt.Errorf("feature view %s is not in the online store", view))
+			case err != nil:
+				return nil, err
+			case !v.Online:
+				return nil, serving.BadRequest(fmt.Errorf("feature view %s is not online", view))
+			case !slices.ContainsFunc(v.Fields, func(f features.FieldInfo) bool { return f.Name == field }):
+				return nil, serving.BadRequest(fmt.Errorf("feature view %s has no field %s", view, field))
+			}
+			if err := checkKeys(v, rows); err != nil {
+				return nil, serving.BadRequest(err)
+			}
+		}
+		resp, err := fs.Online(ctx, features.OnlineRequest{Features: refs, Entities: rows})
+		if err != nil {
+			return nil, err
+		}
+		out := make([][]serving.OnlineValue, len(resp.Rows))
+		for i, row := range resp.Rows {
+			out[i] = make([]serving.OnlineValue, len(row))
+			for j, v := range row {
+				out[i][j] = serving.OnlineValue{Status: v.Status.String(), Value: v.Value, EventTime: v.EventTime}
+			}
+		}
+		return out, nil
+	}
+}
+
+// checkKeys reports an entity row without a join key of v, or with one
+// that is not of its entity's type.
+func checkKeys(v *features.ViewInfo, rows []map[string]any) error {
+	for i, row := range rows {
+		for _, e := range v.Entities {
+			k, ok := row[e.JoinKey]
+			if !ok {
+				return fmt.Errorf("entity row %d has no %s (feature view %s needs it)", i+1, e.JoinKey, v.Name)
+			}
+			if _, isBool := k.(bool); isBool {
+				return fmt.Errorf("entity row %d: %s is %v; a join key is a number or a string", i+1, e.JoinKey, k)
+			}
+			if e.Type == features.TypeInt64 {
+				if _, err := strconv.ParseInt(strings.TrimSpace(fmt.Sprint(k)), 10, 64); err != nil {
+					return fmt.Errorf("entity row %d: %s %v is not an int64", i+1, e.JoinKey, k)
+				}
+			}
+		}
+	}
+	return nil
 }

@@ -119,6 +119,20 @@ func TestServeAppliesThenServesUntilSIGTERM(t *testing.T) {
 		t.Fatalf("predict: %d %s, want 200 from version 1", resp.StatusCode, body)
 	}
 
+	// Feast's clients read the online store through the same listener.
+	resp, err = http.Post(base+"/get-online-features", "application/json",
+		strings.NewReader(`{"features":["user_stats:score"],"entities":{"user_id":["u1","nobody"]},"full_feature_names":true}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	want := `{"metadata":{"feature_names":["user_id","user_stats__score"]},"results":[{"values":["u1","nobody"],"statuses":["PRESENT","PRESENT"],"event_timestamps":["1970-01-01T00:00:00Z","1970-01-01T00:00:00Z"]},` +
+		`{"values":[9.25,null],"statuses":["PRESENT","NOT_FOUND"],"event_timestamps":["2026-11-01T00:00:00Z","1970-01-01T00:00:00Z"]}]}` + "\n"
+	if resp.StatusCode != http.StatusOK || string(body) != want {
+		t.Fatalf("get-online-features: %d %s\nwant %s", resp.StatusCode, body, want)
+	}
+
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}

@@ -37,6 +37,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /v2/models/{name}/versions/{version}/infer", s.v2Infer)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", s.health)
+	mux.HandleFunc("POST /get-online-features", s.getOnlineFeatures)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &httpError{http.StatusNotFound, fmt.Sprintf("no route for %s %s: see /v1/models/{name}:predict and /v2/models/{name}/infer", r.Method, r.URL.Path)})
 	})

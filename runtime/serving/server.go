@@ -59,6 +59,7 @@ type Server struct {
 	endpoints atomic.Pointer[map[string]*endpoint]
 	retiring  sync.WaitGroup
 	closed    atomic.Bool
+	online    atomic.Pointer[OnlineFeatures] // the Feast route's reader
 
 	// wrap, set by tests, wraps every instance's runner.
 	wrap func(runner) runner
