@@ -63,6 +63,9 @@ func gerund(action string) string {
 
 // execute applies a plan with the runtime drivers and reports how it went.
 func (a *app) execute(ctx context.Context, db *store.DB, p *engine.Plan, parallelism int) error {
+	if err := a.needORT(p); err != nil {
+		return err
+	}
 	drivers, err := newDrivers(ctx, db, a.ortLib)
 	if err != nil {
 		return err
