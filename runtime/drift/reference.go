@@ -69,12 +69,14 @@ func Fit(model string, version int, cols []Column, now time.Time) (*Reference, e
 		if _, dup := ref.Features[c.Name]; dup {
 			return nil, fmt.Errorf("fit reference: column %s given twice", c.Name)
 		}
-		ref.Features[c.Name] = fitFeature(c)
+		ref.Features[c.Name] = FitColumn(c)
 	}
 	return ref, nil
 }
 
-func fitFeature(c Column) *FeatureReference {
+// FitColumn fits one feature's reference. Fitting column by column keeps
+// one column in memory at a time, however many features there are.
+func FitColumn(c Column) *FeatureReference {
 	s := summarize(c)
 	f := &FeatureReference{Name: c.Name, Numerical: c.Numerical(), Rows: s.rows, Missing: s.missing, Counts: s.counts}
 	if c.Numerical() && len(s.sorted) > 0 {
