@@ -38,6 +38,8 @@ type Drivers struct {
 	// Online is the online store endpoints join features from while they
 	// serve; an endpoint with features fails to deploy without it.
 	Online OnlineReader
+	// Drift stores each trained version's drift reference; nil skips it.
+	Drift ReferenceStore
 	// ArtifactDir holds trained models, <model>/<run>/model.onnx; empty
 	// means "artifacts" beside the state file.
 	ArtifactDir string

@@ -119,6 +119,9 @@ func (a *applier) trainRun(ctx context.Context, tx *sql.Tx, exp *schema.Experime
 	if err != nil {
 		return "", nil, failed(err)
 	}
+	if err := a.storeReference(ctx, tx, exp, version, fit); err != nil {
+		return "", nil, stepErr(ReasonTrainFailed, err)
+	}
 	out["version"] = fmt.Sprint(version)
 	out["artifact"] = path
 	return fmt.Sprintf("run %s: %s; registered %s v%d%s", run.Name, metricLine(fit.metrics), exp.Model, version, gateLine(fit.verdicts)), out, nil

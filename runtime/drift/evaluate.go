@@ -41,6 +41,8 @@ type Report struct {
 	// dataset's share.
 	Features   []FeatureReport `json:"features"`
 	Prediction []FeatureReport `json:"prediction,omitempty"`
+	// Quality is the live quality from feedback labels, when known.
+	Quality *Quality `json:"quality,omitempty"`
 }
 
 // FeatureReport is one feature's statistic, threshold and verdict.

@@ -52,6 +52,14 @@ var migrations = []string{
 		since INTEGER NOT NULL,     -- when the current drift episode began
 		actions TEXT NOT NULL DEFAULT '' -- actions already taken in it, comma-separated
 	) WITHOUT ROWID;`,
+	`CREATE TABLE drift_holds (
+		endpoint TEXT NOT NULL PRIMARY KEY,
+		version INTEGER NOT NULL,   -- the version the endpoint was rolled back to
+		from_version INTEGER NOT NULL,
+		policy TEXT NOT NULL,
+		commit_hash TEXT NOT NULL,  -- the revision applied when it was rolled back
+		at INTEGER NOT NULL
+	) WITHOUT ROWID;`,
 }
 
 // Store is drift's part of the state file: references, captured traffic,
@@ -154,4 +162,9 @@ func LastReport(ctx context.Context, q store.Querier, policy string) (*Report, t
 // no drift-aware command has opened for writing).
 func isNoTable(err error) bool {
 	return err != nil && bytes.Contains([]byte(err.Error()), []byte("no such table"))
+}
+
+// PutReference stores a model version's reference (see the function).
+func (s *Store) PutReference(ctx context.Context, q store.Querier, ref *Reference) error {
+	return PutReference(ctx, q, ref)
 }
