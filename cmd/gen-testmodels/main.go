@@ -100,7 +100,8 @@ func testModels() (map[string]*onnx.Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err = onnx.LogisticRegression(onnx.Features{Dense: &onnx.Dense{Name: "input", Width: 4}}, layers[0], []int64{10, 20, 30})
+	classifierLayer := layers[0]
+	m, err = onnx.LogisticRegression(onnx.Features{Dense: &onnx.Dense{Name: "input", Width: 4}}, classifierLayer, []int64{10, 20, 30})
 	if err := add("classifier.onnx", m, err); err != nil {
 		return nil, err
 	}
@@ -118,6 +119,20 @@ func testModels() (map[string]*onnx.Model, error) {
 	}
 	if err := add("types.onnx", typesModel(), nil); err != nil {
 		return nil, err
+	}
+	// classifier.onnx as sklearn-onnx converts classifiers: probabilities
+	// zipped into one map per row from class label to probability.
+	for name, labels := range map[string]any{
+		"zipmap_int64.onnx":  []int64{10, 20, 30},
+		"zipmap_string.onnx": []string{"high", "low", "mid"},
+	} {
+		m, err = onnx.LogisticRegression(onnx.Features{Dense: &onnx.Dense{Name: "input", Width: 4}}, classifierLayer, []int64{10, 20, 30})
+		if err == nil {
+			err = zipMapped(m, labels)
+		}
+		if err := add(name, m, err); err != nil {
+			return nil, err
+		}
 	}
 	return models, nil
 }
@@ -154,4 +169,28 @@ func typesModel() *onnx.Model {
 			},
 		},
 	}
+}
+
+// zipMapped replaces a classifier's probabilities output by ZipMap's
+// output_probability, keyed by labels ([]int64 or []string), as
+// sklearn-onnx's converted classifiers give it.
+func zipMapped(m *onnx.Model, labels any) error {
+	g := &m.Graph
+	for i, out := range g.Outputs {
+		if out.Name != onnx.OutputProbabilities {
+			continue
+		}
+		n, err := onnx.ZipMap("zipmap", out.Name, "output_probability", labels)
+		if err != nil {
+			return err
+		}
+		key := onnx.Int64
+		if _, ok := labels.([]string); ok {
+			key = onnx.String
+		}
+		g.Nodes = append(g.Nodes, n)
+		g.Outputs[i] = onnx.ZipMapOutput("output_probability", key)
+		return nil
+	}
+	return fmt.Errorf("zipmap: the model has no %s output", onnx.OutputProbabilities)
 }

@@ -119,6 +119,8 @@ func (v ValueInfo) check() error {
 	switch {
 	case v.Name == "":
 		return errors.New("value without a name")
+	case v.Kind == SequenceValue && v.checkSequenceOfMaps() == nil:
+		return nil // ZipMap's output (zipmap.go)
 	case v.Kind != TensorValue:
 		return fmt.Errorf("%q: only tensor values can be written, not %s", v.Name, v.Kind)
 	case v.Elem == Undefined:

@@ -229,6 +229,10 @@ func encodeTensor(t *Tensor) []byte {
 }
 
 func encodeValueInfo(v ValueInfo) []byte {
+	if v.Kind == SequenceValue {
+		b := appendString(nil, valueInfoName, v.Name)
+		return appendMessage(b, valueInfoType, encodeSequenceOfMaps(v))
+	}
 	var shape []byte
 	for _, d := range v.Shape {
 		var db []byte

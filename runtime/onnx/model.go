@@ -106,6 +106,8 @@ type ValueInfo struct {
 	Name string
 	Kind ValueKind
 	Elem ElemType
+	// MapKey is the key type of a ZipMapOutput's maps; Elem is their value type.
+	MapKey ElemType
 	// Shape is nil when the rank is unknown and empty for a scalar.
 	Shape []Dim
 }

@@ -89,6 +89,10 @@ func readSignature(data []byte) (signature, error) {
 	conv := func(kind string, infos []ort.InputOutputInfo) []TensorSpec {
 		var out []TensorSpec
 		for _, in := range infos {
+			if kind == "output" && in.OrtValueType == ort.ONNXTypeSequence {
+				out = append(out, zipMapSpec(in.Name)) // a classifier's ZipMap (zipmap.go)
+				continue
+			}
 			v := TensorSpec{Name: in.Name, DType: fromORTType(in.DataType), Dims: []int64(in.Dimensions)}
 			switch {
 			case in.OrtValueType != ort.ONNXTypeTensor:

@@ -211,6 +211,8 @@ func tensorOf(name string, v ort.Value) (Tensor, error) {
 		t.DType, t.F64 = Float64, v.GetData()
 	case *ort.Tensor[int64]:
 		t.DType, t.I64 = Int64, v.GetData()
+	case *ort.Sequence:
+		return tensorOfSequence(name, v)
 	case *ort.StringTensor:
 		s, err := v.GetContents()
 		if err != nil {
