@@ -106,7 +106,7 @@ func (a *applier) trainRun(ctx context.Context, tx *sql.Tx, exp *schema.Experime
 	failed := func(err error) error {
 		return stepErr(ReasonTrainFailed, &failedRun{start: start, name: run.Name, exp: exp, err: err})
 	}
-	out["run_id"] = run.ID
+	out["run_id"], out["run_name"] = run.ID, run.Name
 	fit, err := a.fit(ctx, exp, ds)
 	if err != nil {
 		return "", nil, failed(err)

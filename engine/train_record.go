@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"maps"
+	"sort"
 
 	"sluice/runtime/registry"
 	"sluice/runtime/training"
@@ -86,11 +87,28 @@ func (a *applier) lineage(exp *schema.Experiment, specHash string) registry.Fact
 		}
 		f.FeatureViews = append(f.FeatureViews, registry.ViewFact{Name: v, Source: src, Fields: fields[v]})
 	}
+	planned := map[string]string{}
 	for _, c := range a.plan.Changes {
-		if c.Addr.Kind == schema.KindSource && srcs[c.Addr.Name] {
-			f.Sources = append(f.Sources, registry.SourceFact{Name: c.Addr.Name,
-				Path: spec.Sources[c.Addr.Name].Path, Fingerprint: c.Outputs["fingerprint"]})
+		if c.Addr.Kind == schema.KindSource {
+			planned[c.Addr.Name] = c.Outputs["fingerprint"]
 		}
+	}
+	names := make([]string, 0, len(srcs))
+	for n := range srcs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		src := spec.Sources[n]
+		if src == nil {
+			continue
+		}
+		fp, ok := planned[n]
+		if !ok {
+			// Outside apply (sluice train) there is no plan: read the file.
+			fp, _ = fingerprint(a.plan.fsys, src.Path)
+		}
+		f.Sources = append(f.Sources, registry.SourceFact{Name: n, Path: src.Path, Fingerprint: fp})
 	}
 	return f
 }

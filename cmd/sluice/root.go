@@ -102,6 +102,7 @@ func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		a.syncCmd(),
 		a.featuresCmd(),
 		a.runsCmd(),
+		a.trainCmd(),
 		a.modelsCmd(),
 		a.versionCmd(),
 	)
