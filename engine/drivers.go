@@ -67,7 +67,25 @@ func (a *applier) materialize(ctx context.Context, tx *sql.Tx, c *Change, fv *sc
 		}
 		return "", nil, stepErr(ReasonMaterializeFailed, err)
 	}
+	// A file outside git (a data root) can change between the plan's
+	// fingerprint and the read; rows from a file cut short would then be
+	// recorded as the whole file and never read again. The error rolls
+	// the step back.
+	if want := a.plannedFingerprint(fv.Source); want != "" && res.SourceSHA256 != "" && res.SourceSHA256 != want {
+		return "", nil, stepErrf(ReasonDataInvalid, "source %s (%s) changed while it was read: read sha256 %.12s, planned %.12s; nothing was materialized, the next apply reads it again",
+			fv.Source, src.Path, res.SourceSHA256, want)
+	}
 	return res.String(), map[string]string{"rows": fmt.Sprint(res.RowsWritten)}, nil
+}
+
+// plannedFingerprint is the fingerprint this plan found for a source, or "".
+func (a *applier) plannedFingerprint(source string) string {
+	for _, c := range a.plan.Changes {
+		if c.Addr.Kind == schema.KindSource && c.Addr.Name == source {
+			return c.Outputs["fingerprint"]
+		}
+	}
+	return ""
 }
 
 // remove deletes what a resource's runtime holds before its record goes.

@@ -45,6 +45,9 @@ type MaterializeResult struct {
 	RowsRead, RowsWritten, OnlineRows int64
 	// Watermark is the newest event time the view holds.
 	Watermark time.Time
+	// SourceSHA256 is the hex SHA-256 of the source bytes the view now
+	// holds, so a caller can tell a file that changed while it was read.
+	SourceSHA256 string
 }
 
 // String is a one-line summary for status and events.
@@ -127,6 +130,7 @@ func (s *Store) Materialize(ctx context.Context, tx *sql.Tx, req MaterializeRequ
 	}
 	res.Watermark = rec.info.Watermark
 	rec.size, rec.sha, rec.lines = src.state()
+	res.SourceSHA256 = rec.sha
 	return res, writeRecord(ctx, tx, rec, prev, &res, time.Now())
 }
 
