@@ -54,7 +54,7 @@ func runtimeAction(k schema.Kind) string {
 // spec; the others are validated and recorded, and the plan says so.
 func executed(k schema.Kind) bool {
 	switch k {
-	case schema.KindSource, schema.KindEntity, schema.KindFeature, schema.KindExperiment, schema.KindModel, schema.KindEndpoint:
+	case schema.KindSource, schema.KindEntity, schema.KindFeature, schema.KindExperiment, schema.KindModel, schema.KindEndpoint, schema.KindDrift:
 		return true
 	}
 	return false
@@ -64,8 +64,15 @@ func executed(k schema.Kind) bool {
 func (pl *planner) runtime(c *Change) {
 	if e, ok := c.Resource.(*schema.Endpoint); ok && c.Action != planjson.ActionDelete {
 		// An endpoint swaps when its alias moved or the server lost it,
-		// even with nothing changed in git.
-		pl.endpoint(c, e)
+		// even with nothing changed in git, unless a drift policy holds it.
+		if !pl.driftHeld(c, e) {
+			pl.endpoint(c, e)
+			pl.driftReleased(c, e)
+		}
+		return
+	}
+	if d, ok := c.Resource.(*schema.Drift); ok && c.Action != planjson.ActionNoOp && c.Action != planjson.ActionDelete {
+		c.Detail = driftDetail(d)
 		return
 	}
 	if c.Action == planjson.ActionNoOp || c.Action == planjson.ActionDelete {
