@@ -67,6 +67,12 @@ type Config struct {
 	Canary *Variant
 	Shadow *Variant
 
+	// Capture, when set, receives CaptureRate of the requests (chosen by
+	// request id, so always the same ones), a row each; the engine wires
+	// it, and only the rate is part of the config's hash.
+	Capture     Capturer
+	CaptureRate float64
+
 	// Join, when set, fills model inputs from the online store for
 	// requests that name entities. The engine wires its Lookup; the rest
 	// (keys, features, policy) is part of the config's hash.
@@ -202,6 +208,7 @@ func (c *Config) hash(fileDigest, canaryDigest, shadowDigest string) string {
 		Instances                          []schema.InstanceGroup
 		Inputs                             []schema.Input
 		AllowNonFinite                     bool
+		CaptureRate                        float64
 		Join                               *FeatureJoin
 		Canary, Shadow                     *Variant
 		CanaryFile, ShadowFile             string
@@ -211,7 +218,7 @@ func (c *Config) hash(fileDigest, canaryDigest, shadowDigest string) string {
 		c.Batching.PreferredBatchSizes,
 		c.Batching.MaxQueueDelay, c.Batching.Timeout,
 		c.Batching.MaxQueueSize,
-		c.Instances, c.Inputs, c.AllowNonFinite, c.Join,
+		c.Instances, c.Inputs, c.AllowNonFinite, c.CaptureRate, c.Join,
 		c.Canary, c.Shadow, canaryDigest, shadowDigest,
 	})
 	return hex.EncodeToString(h.Sum(nil))
@@ -234,5 +241,6 @@ func EndpointConfig(e *schema.Endpoint, version int, path, sha string) Config {
 		Batching:     e.DynamicBatching,
 		Instances:    e.InstanceGroups,
 		Inputs:       e.Inputs,
+		CaptureRate:  e.Capture.Rate,
 	}
 }

@@ -161,6 +161,9 @@ func (s *Server) grpcInfer(ctx context.Context, req *inferRequest) (wireMessage,
 	defer v.release()
 	a := v.arrive()
 	defer a.leave()
+	if a.id = req.id; a.id == "" {
+		a.id = s.ids.next()
+	}
 	out, err := a.grpcInfer(ctx, req)
 	_, outcome := outcomeOf(err)
 	v.metrics.count(outcome)
@@ -176,7 +179,7 @@ func (a *arrival) grpcInfer(ctx context.Context, req *inferRequest) (wireMessage
 	if err != nil {
 		return nil, err
 	}
-	inputs, err := v.prepare(ctx, named)
+	inputs, err := a.prepare(ctx, named)
 	if err != nil {
 		return nil, err
 	}
@@ -191,7 +194,7 @@ func (a *arrival) grpcInfer(ctx context.Context, req *inferRequest) (wireMessage
 	}
 	b := appendStr(nil, 1, req.modelName)
 	b = appendStr(b, 2, v.label)
-	b = appendStr(b, 3, req.id)
+	b = appendStr(b, 3, a.id)
 	var raws [][]byte
 	for i := range outs {
 		o := &outs[i]

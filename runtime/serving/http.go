@@ -38,6 +38,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", s.health)
 	mux.HandleFunc("POST /get-online-features", s.getOnlineFeatures)
+	mux.HandleFunc("POST /v1/feedback", s.postFeedback)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &httpError{http.StatusNotFound, fmt.Sprintf("no route for %s %s: see /v1/models/{name}:predict and /v2/models/{name}/infer", r.Method, r.URL.Path)})
 	})
@@ -143,6 +144,11 @@ func putBody(buf *bytes.Buffer) {
 // waits for it), read the body, run, count the outcome and answer with the
 // version that did the work. A client that went away gets no answer.
 func (s *Server) infer(w http.ResponseWriter, r *http.Request, name, ver, alias string, run func(a *arrival, body []byte) ([]byte, error)) {
+	id, sent := r.Header.Get(RequestIDHeader), true
+	if id == "" {
+		id, sent = s.ids.next(), false
+	}
+	w.Header().Set(RequestIDHeader, id)
 	v, err := s.resolve(name, ver, alias)
 	if err != nil {
 		discard(r)
@@ -152,6 +158,7 @@ func (s *Server) infer(w http.ResponseWriter, r *http.Request, name, ver, alias 
 	defer v.release()
 	a := v.arrive()
 	defer a.leave()
+	a.id, a.idSent = id, sent
 	body, err := s.readBody(w, r)
 	if err != nil {
 		v.metrics.count(OutcomeBadRequest)
@@ -166,6 +173,7 @@ func (s *Server) infer(w http.ResponseWriter, r *http.Request, name, ver, alias 
 		return
 	}
 	w.Header().Set(VersionHeader, v.label)
+	w.Header().Set(RequestIDHeader, a.id) // v2's body id may have named it
 	if err != nil {
 		writeError(w, err)
 		return
@@ -204,6 +212,11 @@ func aliasNote(alias string) string {
 type arrival struct {
 	v      *version
 	queued bool
+	// id is the request id responses name and capture records; "" for a
+	// shadow's copy, which is never captured.
+	id      string
+	idSent  bool  // the id came in the X-Request-Id header
+	missing []int // joined values filled by default (see prepareWith)
 }
 
 func (v *version) arrive() *arrival {
@@ -227,6 +240,7 @@ func (a *arrival) infer(ctx context.Context, inputs []Tensor) ([]Tensor, error) 
 	outs, err := a.v.batcher.infer(ctx, inputs)
 	if err == nil {
 		a.v.metrics.latency.Observe(time.Since(start).Seconds())
+		a.capture(inputs, outs)
 	}
 	return outs, err
 }

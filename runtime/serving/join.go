@@ -157,8 +157,9 @@ func isFloat(d DType) bool { return d == Float32 || d == Float64 }
 
 // join looks the request's entities up and puts their features into named,
 // beside what the request sent: an input the request gives itself is left
-// as sent.
-func (v *version) joinFeatures(ctx context.Context, named map[string]Tensor) error {
+// as sent. missing, when not nil, gets row*len(Features)+k of each value
+// filled by default.
+func (v *version) joinFeatures(ctx context.Context, named map[string]Tensor, missing *[]int) error {
 	j := v.joined
 	entities, err := entityRows(j.EntityKeys, named)
 	if err != nil {
@@ -178,11 +179,11 @@ func (v *version) joinFeatures(ctx context.Context, named map[string]Tensor) err
 		if len(row) != len(j.Features) {
 			return fmt.Errorf("feature lookup returned %d features for row %d, want %d", len(row), r, len(j.Features))
 		}
-		if j.OnMissing == "default" {
-			continue
-		}
 		for k, fv := range row {
-			if fv.Missing != "" {
+			if fv.Missing != "" && j.OnMissing == "default" && missing != nil {
+				*missing = append(*missing, r*len(j.Features)+k)
+			}
+			if fv.Missing != "" && j.OnMissing != "default" {
 				f := j.Features[k]
 				return badInput("entity %s: feature %s %s (on_missing_entity: error)", describeEntity(j.EntityKeys, entities[r], f.Keys), f.Ref, fv.Missing)
 			}

@@ -65,8 +65,20 @@ func (v *version) unknownInput(name string) error {
 // in the model's order, joining features when the endpoint has a join, and
 // checks types, shapes and row counts.
 func (v *version) prepare(ctx context.Context, named map[string]Tensor) ([]Tensor, error) {
+	return v.prepareWith(ctx, named, nil)
+}
+
+// prepare is version.prepare for a request on its way: the join records
+// which of its values were missing, for capture.
+func (a *arrival) prepare(ctx context.Context, named map[string]Tensor) ([]Tensor, error) {
+	return a.v.prepareWith(ctx, named, &a.missing)
+}
+
+// prepareWith is prepare; filled, when not nil, gets the cells (row ×
+// feature) a feature join filled with a default.
+func (v *version) prepareWith(ctx context.Context, named map[string]Tensor, filled *[]int) ([]Tensor, error) {
 	if j := v.joined; j != nil && hasAny(named, j.EntityKeys) {
-		if err := v.joinFeatures(ctx, named); err != nil {
+		if err := v.joinFeatures(ctx, named, filled); err != nil {
 			return nil, err
 		}
 	}

@@ -34,6 +34,8 @@ type Options struct {
 	ReadTimeout, ReadHeaderTimeout, WriteTimeout, IdleTimeout time.Duration
 	// Logger receives deploys, swaps and failures; nil discards them.
 	Logger *slog.Logger
+	// Feedback receives POST /v1/feedback's labels (see SetFeedback).
+	Feedback FeedbackSink
 }
 
 // Log keys.
@@ -60,6 +62,8 @@ type Server struct {
 	retiring  sync.WaitGroup
 	closed    atomic.Bool
 	online    atomic.Pointer[OnlineFeatures] // the Feast route's reader
+	feedback  atomic.Pointer[FeedbackSink]   // POST /v1/feedback's sink
+	ids       *requestIDs
 
 	// wrap, set by tests, wraps every instance's runner.
 	wrap func(runner) runner
@@ -83,7 +87,10 @@ func New(opts Options) (*Server, error) {
 	def(&opts.ReadHeaderTimeout, 10*time.Second)
 	def(&opts.WriteTimeout, 30*time.Second)
 	def(&opts.IdleTimeout, 120*time.Second)
-	s := &Server{opts: opts, log: opts.Logger, metrics: newMetrics()}
+	s := &Server{opts: opts, log: opts.Logger, metrics: newMetrics(), ids: newRequestIDs()}
+	if opts.Feedback != nil {
+		s.SetFeedback(opts.Feedback)
+	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

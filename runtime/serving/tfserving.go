@@ -64,7 +64,7 @@ func (s *Server) tfPredict(r *http.Request, a *arrival, body []byte) ([]byte, er
 	if err != nil {
 		return nil, err
 	}
-	inputs, err := v.prepare(r.Context(), named)
+	inputs, err := a.prepare(r.Context(), named)
 	if err != nil {
 		return nil, err
 	}
@@ -73,13 +73,14 @@ func (s *Server) tfPredict(r *http.Request, a *arrival, body []byte) ([]byte, er
 	if err != nil {
 		return nil, err
 	}
-	return v.encodeTF(outs, rowFormat), nil
+	return v.encodeTF(outs, rowFormat, a.id), nil
 }
 
 // encodeTF writes the response: "predictions" (one entry per row; an
 // object per row when the model has several outputs) for the row format,
-// "outputs" for the columnar one, and "model_version" always.
-func (v *version) encodeTF(outs []Tensor, rowFormat bool) []byte {
+// "outputs" for the columnar one, and "model_version" and "request_id"
+// always.
+func (v *version) encodeTF(outs []Tensor, rowFormat bool, id string) []byte {
 	b := make([]byte, 0, 64+16*outs[0].Len()*len(outs))
 	if !rowFormat {
 		b = append(b, `{"outputs":`...)
@@ -122,6 +123,8 @@ func (v *version) encodeTF(outs []Tensor, rowFormat bool) []byte {
 	}
 	b = append(b, `,"model_version":`...)
 	b = appendString(b, v.label)
+	b = append(b, `,"request_id":`...)
+	b = appendString(b, id)
 	return append(b, "}\n"...)
 }
 

@@ -113,7 +113,10 @@ func (a *arrival) v2Infer(r *http.Request, name string, body []byte) ([]byte, er
 	if err != nil {
 		return nil, err
 	}
-	inputs, err := v.prepare(r.Context(), named)
+	if req.ID != "" && !a.idSent {
+		a.id = req.ID // the request named itself in the body
+	}
+	inputs, err := a.prepare(r.Context(), named)
 	if err != nil {
 		return nil, err
 	}
@@ -131,10 +134,6 @@ func (a *arrival) v2Infer(r *http.Request, name string, body []byte) ([]byte, er
 	b = appendString(b, name)
 	b = append(b, `,"model_version":`...)
 	b = appendString(b, v.label)
-	if req.ID != "" {
-		b = append(b, `,"id":`...)
-		b = appendString(b, req.ID)
-	}
 	b = append(b, `,"outputs":[`...)
 	first := true
 	for i := range outs {
@@ -155,7 +154,9 @@ func (a *arrival) v2Infer(r *http.Request, name string, body []byte) ([]byte, er
 		b = appendFlat(b, &outs[i])
 		b = append(b, '}')
 	}
-	return append(b, "]}\n"...), nil
+	b = append(b, `],"id":`...)
+	b = appendString(b, a.id)
+	return append(b, "}\n"...), nil
 }
 
 // decodeV2 reads an inference request into named tensors. Data may be flat
