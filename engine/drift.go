@@ -44,7 +44,12 @@ const (
 type Monitor struct {
 	DB       *store.DB
 	Registry PromotionPlanner
-	Serving  Swapper
+	// Serving is the server whose endpoints are judged and rolled back.
+	Serving Swapper
+	// Status, when set, says which version each endpoint serves instead
+	// of Serving: StateServing reads it from the state file, for commands
+	// that report without serving.
+	Status ServingStatus
 	// Online serves endpoints' feature joins for a rollback's deploy.
 	Online OnlineReader
 	// Notify sends an event to the repository's notification webhooks
@@ -72,7 +77,7 @@ func (m *Monitor) now() time.Time {
 func (m *Monitor) Check(ctx context.Context, spec *schema.Spec, name string) (*drift.Report, error) {
 	p := spec.Drift[name]
 	if p == nil {
-		return nil, fmt.Errorf("no drift policy %q in this revision", name)
+		return nil, fmt.Errorf("no drift policy %q in this revision (policies: %s)", name, policyNames(spec))
 	}
 	now := m.now()
 	r, err := m.evaluate(ctx, spec, p, now)
@@ -88,16 +93,42 @@ func (m *Monitor) Check(ctx context.Context, spec *schema.Spec, name string) (*d
 	return r, nil
 }
 
+// Evaluate judges the policy named name now without recording anything or
+// acting: what `sluice drift report` shows.
+func (m *Monitor) Evaluate(ctx context.Context, spec *schema.Spec, name string) (*drift.Report, error) {
+	p := spec.Drift[name]
+	if p == nil {
+		return nil, fmt.Errorf("no drift policy %q in this revision (policies: %s)", name, policyNames(spec))
+	}
+	return m.evaluate(ctx, spec, p, m.now())
+}
+
+func policyNames(spec *schema.Spec) string {
+	var names []string
+	for n := range spec.Drift {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
+}
+
 // evaluate builds the report: serving version, its reference, the window.
 func (m *Monitor) evaluate(ctx context.Context, spec *schema.Spec, p *schema.Drift, now time.Time) (*drift.Report, error) {
 	noVerdict := func(format string, args ...any) *drift.Report {
 		return &drift.Report{Policy: p.Addr.Name, Endpoint: p.Endpoint, MinSamples: p.MinSamples, To: now,
 			Verdict: drift.VerdictNoVerdict, Reason: fmt.Sprintf(format, args...)}
 	}
-	if m.Serving == nil {
+	var status ServingStatus = m.Serving
+	if m.Status != nil {
+		status = m.Status
+	}
+	if status == nil {
 		return noVerdict("this process serves no endpoints"), nil
 	}
-	st, ok := m.Serving.Status(p.Endpoint)
+	st, ok := status.Status(p.Endpoint)
 	if !ok || st.Serving == 0 {
 		return noVerdict("endpoint %s is not serving", p.Endpoint), nil
 	}

@@ -227,3 +227,47 @@ func TestAFailedRetrainIsReportedOnceAndTheServingVersionStays(t *testing.T) {
 		t.Fatalf("serving v%d after a failed retrain", st.Serving)
 	}
 }
+
+func TestPoliciesAreCheckedOnTheirEverySchedule(t *testing.T) {
+	w := newDriftWorld(t, `"alert"`)
+	w.send(60, 2, true)
+	due := Schedule{}
+	ctx := context.Background()
+	if got := w.mon.RunDue(ctx, w.spec, due); len(got) != 0 {
+		t.Fatalf("checked %d policies at once; the first check waits one every", len(got))
+	}
+	w.now = w.now.Add(4 * time.Minute)
+	if got := w.mon.RunDue(ctx, w.spec, due); len(got) != 0 {
+		t.Fatalf("checked before every (5m) passed")
+	}
+	w.now = w.now.Add(time.Minute)
+	got := w.mon.RunDue(ctx, w.spec, due)
+	if len(got) != 1 || got[0].Policy != "inputs" || got[0].Verdict != drift.VerdictDrift {
+		t.Fatalf("reports at 5m: %+v", got)
+	}
+	if r, at, _ := drift.LastReport(ctx, w.db, "inputs"); r == nil || !at.Equal(w.now) {
+		t.Fatalf("last report %v at %v", r, at)
+	}
+	if got := w.mon.RunDue(ctx, w.spec, due); len(got) != 0 {
+		t.Fatalf("checked twice in one every")
+	}
+}
+
+func TestStateServingJudgesTheVersionTheStateRecords(t *testing.T) {
+	w := newDriftWorld(t, `"rollback"`)
+	w.send(60, 2, true)
+	ctx := context.Background()
+	reader := &Monitor{DB: w.db, Registry: w.d.registry, Status: StateServing{Ctx: ctx, Q: w.db, Spec: w.spec}, Now: w.mon.Now}
+	r, err := reader.Evaluate(ctx, w.spec, "inputs")
+	if err != nil || r.Version != 2 || r.Verdict != drift.VerdictDrift {
+		t.Fatalf("before the rollback: %v %+v", err, r)
+	}
+	w.check() // rolls back to v1 and holds it
+	r, err = reader.Evaluate(ctx, w.spec, "inputs")
+	if err != nil || r.Version != 1 || r.Verdict != drift.VerdictNoVerdict {
+		t.Fatalf("after the rollback: %v, v%d %s", err, r.Version, Summary(r))
+	}
+	if _, err := reader.Evaluate(ctx, w.spec, "nope"); err == nil || !strings.Contains(err.Error(), "(policies: inputs)") {
+		t.Errorf("unknown policy: %v", err)
+	}
+}
