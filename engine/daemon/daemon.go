@@ -77,6 +77,13 @@ type Config struct {
 	// WaitLock waits for another writer to release the state instead of
 	// refusing to start.
 	WaitLock bool
+	// NotifyAttempts is how often a notice is tried per webhook, and
+	// NotifyRetryMin the first wait between tries (it doubles); zero means
+	// DefaultNotifyAttempts and DefaultNotifyRetryMin.
+	NotifyAttempts int
+	NotifyRetryMin time.Duration
+	// NotifyTimeout bounds one delivery attempt; zero is 10 s.
+	NotifyTimeout time.Duration
 	// Hooks are told about every apply step, besides the daemon's own.
 	Hooks []engine.Hook
 	// Logger receives the daemon's log; nil discards it.
@@ -90,8 +97,9 @@ type Daemon struct {
 	lease  *store.Lease
 	remote bool
 
-	ln  net.Listener
-	srv *http.Server
+	ln     net.Listener
+	srv    *http.Server
+	notify *notifier
 
 	stop       context.CancelFunc // ends the loop once the current reconcile is done
 	abortApply context.CancelFunc // interrupts an apply in progress
@@ -172,6 +180,7 @@ func (d *Daemon) start(watcher *source.Watcher) {
 	loopCtx, stop := context.WithCancel(base)
 	d.stop = stop
 	d.applyCtx, d.abortApply = context.WithCancel(base)
+	d.notify = newNotifier(d.cfg.DB, d.log, d.cfg.NotifyAttempts, d.cfg.NotifyRetryMin, d.cfg.NotifyTimeout)
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -225,6 +234,7 @@ func (d *Daemon) Close(ctx context.Context) error {
 			<-d.done
 		}
 		d.abortApply()
+		d.notify.close(ctx)
 		<-srvDone
 		if srvErr != nil {
 			d.srv.Close()

@@ -64,6 +64,7 @@ func (d *Daemon) fail(ctx context.Context, t target, rev *source.Revision, f fai
 		if err := d.record(ctx, rev, &f); err != nil {
 			d.log.Error("record failure", keyErr, err)
 		}
+		d.Notify(ctx, Notice{Type: NoticeFailed, Reason: f.Reason, Message: f.text(), Commit: f.Commit, Ref: f.Ref, At: f.At})
 	}
 	args := []any{keyCommit, short(f.Commit), keyWhy, f.Reason, keyErr, f.text()}
 	if !f.stalled {
@@ -136,6 +137,7 @@ func (d *Daemon) applied(ctx context.Context, t target, rev *source.Revision, pj
 	if err != nil {
 		d.log.Error("record event", keyErr, err)
 	}
+	d.Notify(ctx, Notice{Type: NoticeApplied, Reason: reason, Message: msg, Commit: rev.Commit, Ref: rev.Ref})
 	d.log.Info("applied", keyCommit, short(rev.Commit), keyOutcome, res.Outcome, keyDetail, msg)
 }
 

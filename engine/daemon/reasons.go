@@ -35,4 +35,8 @@ const (
 	// ReasonWebhookRejected: a POST /hooks/git failed verification and
 	// was ignored.
 	ReasonWebhookRejected = "WebhookRejected"
+	// ReasonNotificationFailed: a notice could not be delivered to one of
+	// the repository's notification webhooks (after its retries, or
+	// because the queue was full); the event itself is in the log.
+	ReasonNotificationFailed = "NotificationFailed"
 )

@@ -104,6 +104,11 @@ func (d *Daemon) reconcile(ctx context.Context, t target, rev *source.Revision) 
 		return d.fail(ctx, t, rev, failure{Reason: ReasonSpecInvalid, Errors: lines(b.String()), stalled: true,
 			Message: fmt.Sprintf("specs at %s are invalid", short(rev.Commit))})
 	}
+	// Notices go to the notifications of the revision in force; until one
+	// is, to those of the first whose specs load.
+	if t == targetCurrent || d.notify.targets.Load() == nil {
+		d.notify.setTargets(spec)
+	}
 	p, err := engine.MakePlan(ctx, d.cfg.DB, engine.Input{Spec: spec, FS: rev.FS, Revision: revisionOf(rev), StatePath: d.cfg.DB.Path, Serving: d.cfg.Drivers.Serving, AllowCommandTrainers: d.cfg.Drivers.AllowCommandTrainers})
 	if err != nil {
 		if ctx.Err() != nil {
@@ -120,8 +125,11 @@ func (d *Daemon) reconcile(ctx context.Context, t target, rev *source.Revision) 
 		return nil
 	}
 	d.setPhase(phaseApplying, "")
-	hooks := append([]engine.Hook{progress{d}}, d.cfg.Hooks...)
+	hooks := append([]engine.Hook{progress{d, rev}}, d.cfg.Hooks...)
 	res, err := engine.Apply(d.applyCtx, d.cfg.DB, p, d.cfg.Drivers, engine.Options{Parallelism: d.cfg.Parallelism, Hooks: hooks})
+	if err == nil {
+		d.notify.setTargets(spec) // the revision is in force, applied or partial
+	}
 	switch {
 	case err != nil && d.applyCtx.Err() != nil:
 		d.log.Warn("apply interrupted; the next start resumes it", keyCommit, rev.Commit)

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"sluice/engine"
+	"sluice/engine/source"
 	"sluice/runtime/store"
 )
 
@@ -66,6 +67,8 @@ type Status struct {
 	// daemon stopped reconciling.
 	LockLost bool         `json:"lock_lost,omitempty"`
 	Webhooks WebhookStats `json:"webhooks"`
+	// Notifications count notices sent to the repository's webhooks.
+	Notifications NotifyStats `json:"notifications"`
 }
 
 // RevisionInfo is one recorded attempt to apply a commit.
@@ -158,6 +161,7 @@ func (d *Daemon) Status(ctx context.Context) (*Status, error) {
 	s.Ready = d.st.firstPassDone && cur != nil && !d.st.lockLost
 	s.LockLost = d.st.lockLost
 	s.Failures, s.FetchError, s.Webhooks = d.st.failures, d.st.fetchErr, d.st.webhooks
+	s.Notifications = d.notify.snapshot()
 	if f := d.st.failure; f != nil {
 		s.LastError = &ErrorInfo{Commit: f.Commit, Ref: f.Ref, Reason: f.Reason, Message: f.Message, Errors: f.Errors,
 			At: f.At, Stalled: f.stalled, Recheck: f.target == targetCurrent}
@@ -187,8 +191,12 @@ func (d *Daemon) setPhase(phase, step string) {
 	d.mu.Unlock()
 }
 
-// progress shows the step in progress in status and logs each step.
-type progress struct{ d *Daemon }
+// progress shows the step in progress in status, logs each step, and
+// sends a notice for each promotion.
+type progress struct {
+	d   *Daemon
+	rev *source.Revision
+}
 
 var _ engine.Hook = progress{}
 
@@ -202,6 +210,13 @@ func (p progress) PostStep(c *engine.Change, r engine.StepResult) {
 		level = p.d.log.Warn
 	}
 	level("step", keyStep, c.Addr.String(), keyStatus, r.Status, keyWhy, r.Reason, "message", r.Message)
+	if r.Status == store.Ready && r.Reason == engine.ReasonPromoted {
+		n := Notice{Type: NoticePromoted, Reason: r.Reason, Message: r.Message, Resource: c.Addr.String()}
+		if p.rev != nil {
+			n.Commit, n.Ref = p.rev.Commit, p.rev.Ref
+		}
+		p.d.Notify(context.Background(), n)
+	}
 }
 
 func (p progress) Warn(err error) { p.d.log.Warn("apply", keyErr, err) }
