@@ -37,7 +37,7 @@ func (b *batcher) lead() bool {
 		return false
 	}
 	inst := b.claim()
-	batch := b.take(n, now)
+	batch := b.take(n, now, inst.chunks[:0])
 	b.mu.Unlock()
 	b.runOn(inst, batch)
 	return true
@@ -55,6 +55,8 @@ func (b *batcher) claim() *instance {
 // are waiting.
 func (b *batcher) runOn(inst *instance, batch []chunk) {
 	b.run(inst, batch)
+	clear(batch) // keep no request alive
+	inst.chunks = batch[:0]
 	b.mu.Lock()
 	b.free = append(b.free, inst)
 	more := b.rows > 0
@@ -80,7 +82,7 @@ func (b *batcher) next(timer *time.Timer) (*instance, []chunk, bool) {
 			n, due := b.due(now)
 			if n > 0 {
 				inst := b.claim()
-				batch := b.take(n, now)
+				batch := b.take(n, now, inst.chunks[:0])
 				more := b.rows > 0 && len(b.free) > 0
 				b.mu.Unlock()
 				if more { // another worker may take the rest
@@ -132,11 +134,11 @@ func (b *batcher) due(now time.Time) (int, time.Time) {
 	return 0, deadline
 }
 
-// take cuts up to n rows off the head of the queue, splitting the last
-// request when it does not fit whole. It stops early at a request whose
+// take cuts up to n rows off the head of the queue into batch (the
+// instance's buffer), splitting the last request when it does not fit
+// whole. It stops early at a request whose
 // rows have another shape than the batch's.
-func (b *batcher) take(n int, now time.Time) []chunk {
-	var batch []chunk
+func (b *batcher) take(n int, now time.Time, batch []chunk) []chunk {
 	var first *pending
 	for n > 0 && len(b.queue) > 0 {
 		p := b.queue[0]
@@ -173,22 +175,15 @@ func (b *batcher) take(n int, now time.Time) []chunk {
 }
 
 // run runs one batch on inst and hands each request its rows' outputs.
+// The batch's inputs are gathered into buffers the instance keeps from
+// batch to batch, and the outputs are cut into per-request views that
+// share one allocation per batch, not one per row.
 func (b *batcher) run(inst *instance, batch []chunk) {
 	rows := 0
 	for _, c := range batch {
 		rows += c.n
 	}
-	inputs := make([]Tensor, len(batch[0].p.inputs))
-	parts := make([]Tensor, len(batch))
-	for i := range inputs {
-		for j, c := range batch {
-			parts[j] = c.p.inputs[i]
-			if c.n != c.p.rows {
-				parts[j] = parts[j].slice(c.from, c.n)
-			}
-		}
-		inputs[i] = concat(parts)
-	}
+	inputs := inst.gather(batch)
 	start := time.Now()
 	outs, err := inst.r.run(inputs)
 	elapsed := time.Since(start)
@@ -205,18 +200,44 @@ func (b *batcher) run(inst *instance, batch []chunk) {
 		}
 		return
 	}
+	if len(batch) == 1 {
+		batch[0].p.deliver(batch[0].from, batch[0].n, outs)
+		return
+	}
+	views := make([]Tensor, len(batch)*len(outs))
+	oneRow := rowShapes(outs)
 	off := 0
-	for _, c := range batch {
-		mine := outs
-		if len(batch) > 1 {
-			mine = make([]Tensor, len(outs))
-			for i := range outs {
+	for k, c := range batch {
+		mine := views[k*len(outs) : (k+1)*len(outs) : (k+1)*len(outs)]
+		for i := range outs {
+			if c.n == 1 {
+				mine[i] = outs[i].view(off, 1, oneRow[i])
+			} else {
 				mine[i] = outs[i].slice(off, c.n)
 			}
 		}
 		c.p.deliver(c.from, c.n, mine)
 		off += c.n
 	}
+}
+
+// rowShapes returns, per output, the shape of one of its rows as a
+// one-row tensor ([1, ...]), shared by every one-row request of a batch:
+// nothing reads a shape to change it.
+func rowShapes(outs []Tensor) [][]int64 {
+	n := 0
+	for i := range outs {
+		n += len(outs[i].Shape)
+	}
+	flat := make([]int64, 0, n)
+	shapes := make([][]int64, len(outs))
+	for i := range outs {
+		at := len(flat)
+		flat = append(flat, 1)
+		flat = append(flat, outs[i].Shape[1:]...)
+		shapes[i] = flat[at:len(flat):len(flat)]
+	}
+	return shapes
 }
 
 // checkRows reports an output whose first dimension is not the batch: its

@@ -68,6 +68,12 @@ type batcher struct {
 	free    []*instance // instances not running a batch
 	stopped bool
 
+	// expiry fails the requests that waited longer than cfg.timeout: one
+	// timer for the queue, armed for its oldest request, not one per
+	// request. armed says it is set; mu guards both.
+	expiry *time.Timer
+	armed  bool
+
 	wake    chan struct{}
 	stop    chan struct{}
 	wg      sync.WaitGroup // worker goroutines
@@ -78,6 +84,10 @@ func newBatcher(cfg batchConfig, m *versionMetrics, instances []*instance, idleC
 	b := &batcher{
 		cfg: cfg, metrics: m, idleConns: idleConns, free: slices.Clone(instances),
 		wake: make(chan struct{}, len(instances)), stop: make(chan struct{}),
+	}
+	if cfg.timeout > 0 {
+		b.expiry = time.AfterFunc(time.Hour, b.expire)
+		b.expiry.Stop()
 	}
 	for range instances {
 		b.wg.Add(1)
@@ -108,39 +118,60 @@ func (b *batcher) poke() {
 
 // infer queues inputs (one tensor per model input, in the model's order,
 // all with the same rows) and waits for their outputs, the request's
-// timeout in the queue, or ctx.
+// timeout in the queue (see expire), or ctx.
 func (b *batcher) infer(ctx context.Context, inputs []Tensor) ([]Tensor, error) {
 	p := newPending(inputs)
 	// No longer arriving, before it is queued: submit wakes an instance,
 	// which must not see this request both queued and still on its way.
 	b.arriving.Add(-1)
 	if err := b.submit(p); err != nil {
+		p.recycle() // never queued
 		return nil, err
 	}
 	if !b.lead() {
 		b.poke() // a worker runs the batch when it comes due
 	}
-	var timeout <-chan time.Time
-	if b.cfg.timeout > 0 {
-		t := time.NewTimer(b.cfg.timeout)
-		defer t.Stop()
-		timeout = t.C
-	}
-	for {
-		select {
-		case <-p.done:
-			return p.out, p.err
-		case <-timeout:
-			timeout = nil
-			// A request an instance has started on finishes: the timeout
-			// bounds waiting in the queue, as Triton's does.
-			if b.withdraw(p, false) {
-				return nil, fmt.Errorf("%w after %v", ErrQueueTimeout, b.cfg.timeout)
-			}
-		case <-ctx.Done():
-			b.withdraw(p, true)
-			return nil, context.Cause(ctx)
+	select {
+	case <-p.done:
+		out, err := p.out, p.err
+		if err == nil {
+			p.recycle()
 		}
+		return out, err
+	case <-ctx.Done():
+		b.withdraw(p, true)
+		return nil, context.Cause(ctx)
+	}
+}
+
+// expire answers 503 to the requests still wholly in the queue after
+// cfg.timeout, and sets the timer again for the oldest one left. A request
+// an instance has started on finishes: the timeout bounds waiting in the
+// queue, as Triton's does.
+func (b *batcher) expire() {
+	b.mu.Lock()
+	now := time.Now()
+	var late []*pending
+	var next time.Duration
+	for _, p := range b.queue { // oldest first
+		if p.dead || p.next > 0 {
+			continue
+		}
+		if next = p.enqueued.Add(b.cfg.timeout).Sub(now); next > 0 {
+			break
+		}
+		p.dead = true
+		b.rows -= p.rows
+		late = append(late, p)
+	}
+	b.armed = next > 0 && !b.stopped
+	if b.armed {
+		b.expiry.Reset(next)
+	}
+	b.metrics.depth.Set(float64(b.rows))
+	b.mu.Unlock()
+	for _, p := range late {
+		p.fail(fmt.Errorf("%w after %v", ErrQueueTimeout, b.cfg.timeout))
 	}
 }
 
@@ -161,6 +192,10 @@ func (b *batcher) submit(p *pending) error {
 	b.queue = append(b.queue, p)
 	b.rows += p.rows
 	b.metrics.depth.Set(float64(b.rows))
+	if b.expiry != nil && !b.armed {
+		b.armed = true
+		b.expiry.Reset(b.cfg.timeout)
+	}
 	b.mu.Unlock()
 	return nil
 }
@@ -188,6 +223,9 @@ func (b *batcher) close() {
 	b.stopped = true
 	queued := b.queue
 	b.queue, b.rows = nil, 0
+	if b.expiry != nil {
+		b.expiry.Stop()
+	}
 	b.mu.Unlock()
 	close(b.stop)
 	b.wg.Wait()

@@ -25,6 +25,7 @@ import (
 //	SLUICE_BENCH_INSTANCES  CPU instances (default 1)
 //	SLUICE_BENCH_THREADS    intra-op threads per instance (default 1)
 //	SLUICE_BENCH_CPUPROFILE where to write a CPU profile, if anywhere
+//	SLUICE_BENCH_MEMPROFILE where to write an allocation profile at exit
 //	SLUICE_BENCH_SWAP_EVERY hot-swap the endpoint this often (versions 1
 //	                        and 2 of the same file, alternately); the count
 //	                        of swaps and failed swaps goes to stderr at exit
@@ -72,6 +73,14 @@ func benchServe(addr string) int {
 		}
 		pprof.StartCPUProfile(f)
 		defer pprof.StopCPUProfile()
+	}
+	if path := os.Getenv("SLUICE_BENCH_MEMPROFILE"); path != "" {
+		defer func() {
+			if f, err := os.Create(path); err == nil {
+				pprof.Lookup("allocs").WriteTo(f, 0)
+				f.Close()
+			}
+		}()
 	}
 	fmt.Printf("listening on %s\n", ln.Addr())
 	go s.Serve(ln)

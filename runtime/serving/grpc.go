@@ -179,6 +179,7 @@ func (a *arrival) grpcInfer(ctx context.Context, req *inferRequest) (wireMessage
 	if err != nil {
 		return nil, err
 	}
+	defer putNamed(named)
 	inputs, err := a.prepare(ctx, named)
 	if err != nil {
 		return nil, err

@@ -19,7 +19,7 @@ func (v *version) grpcInputs(req *inferRequest) (map[string]Tensor, error) {
 	if req.raw != nil && len(req.raw) != len(req.inputs) {
 		return nil, badInput("%d raw_input_contents for %d inputs", len(req.raw), len(req.inputs))
 	}
-	named := make(map[string]Tensor, len(req.inputs))
+	named := getNamed()
 	for i, in := range req.inputs {
 		where := fmt.Sprintf("inputs[%d] (%s)", i, in.name)
 		dt, err := ParseDType(in.datatype)

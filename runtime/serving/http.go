@@ -107,8 +107,13 @@ func writeError(w http.ResponseWriter, err error) {
 	w.Write(b)
 }
 
+// jsonType is the Content-Type of every JSON answer. Assigned to the
+// header map as it is, it costs no allocation per response; net/http
+// copies header values when it writes them and never changes them.
+var jsonType = []string{"application/json"}
+
 func writeJSON(w http.ResponseWriter, b []byte) {
-	w.Header().Set("Content-Type", "application/json")
+	w.Header()["Content-Type"] = jsonType
 	w.Write(b)
 }
 
@@ -172,8 +177,8 @@ func (s *Server) infer(w http.ResponseWriter, r *http.Request, name, ver, alias 
 	if outcome == OutcomeCanceled {
 		return
 	}
-	w.Header().Set(VersionHeader, v.label)
-	w.Header().Set(RequestIDHeader, a.id) // v2's body id may have named it
+	w.Header()[VersionHeader] = []string{v.label} // the key is canonical already
+	w.Header().Set(RequestIDHeader, a.id)         // v2's body id may have named it
 	if err != nil {
 		writeError(w, err)
 		return

@@ -3,6 +3,7 @@ package serving
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -43,6 +44,40 @@ type instance struct {
 	s      *session
 	status InstanceStatus
 	busy   prometheus.Counter
+
+	// in and parts are the buffers gather fills, kept from batch to batch;
+	// only the batch that holds the instance uses them.
+	in    []Tensor
+	parts []Tensor
+	// chunks is the batch's list of request rows, kept likewise.
+	chunks []chunk
+}
+
+// gather returns the batch's inputs, one tensor per model input: the
+// request's own tensors when the batch is one whole request, else the
+// chunks' rows joined into the instance's buffers, which ONNX Runtime is
+// done with when the previous batch returns.
+func (inst *instance) gather(batch []chunk) []Tensor {
+	first := batch[0].p
+	if len(batch) == 1 && batch[0].n == first.rows {
+		return first.inputs
+	}
+	n := len(first.inputs)
+	if len(inst.in) != n {
+		inst.in = make([]Tensor, n)
+	}
+	inst.parts = slices.Grow(inst.parts[:0], len(batch))[:len(batch)]
+	for i := range n {
+		for j, c := range batch {
+			inst.parts[j] = c.p.inputs[i]
+			if c.n != c.p.rows {
+				inst.parts[j] = inst.parts[j].slice(c.from, c.n)
+			}
+		}
+		concatInto(&inst.in[i], inst.parts)
+	}
+	clear(inst.parts) // keep no request alive
+	return inst.in
 }
 
 // errDevice marks a failure to place an instance on its device, which the

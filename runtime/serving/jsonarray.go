@@ -22,10 +22,10 @@ type arrayParser struct {
 	b        []byte
 	i        int
 	dt       DType
-	finite   bool   // refuse NaN and ±Inf
-	keyText  bool   // a number in a string tensor is kept as its text (entity keys)
-	where    string // what is parsed, for errors: "instances[2]"
-	t        *Tensor
+	finite   bool    // refuse NaN and ±Inf
+	keyText  bool    // a number in a string tensor is kept as its text (entity keys)
+	where    string  // what is parsed, for errors: "instances[2]"
+	t        Tensor  // what is read, held here so that it is not allocated
 	shape    []int64 // sizes seen at each depth
 	depth    int
 	maxDepth int // depth of the first scalar; every scalar must be there
@@ -38,18 +38,16 @@ func parseTensor(raw []byte, dt DType, finite bool, where string) (Tensor, error
 }
 
 func parseWith(p arrayParser) (Tensor, error) {
-	dt := p.dt
-	t := Tensor{DType: dt}
+	p.t = Tensor{DType: p.dt}
 	// Elements are separated by commas: their count bounds the data.
-	switch n := bytes.Count(p.b, comma) + 1; dt {
+	switch n := bytes.Count(p.b, comma) + 1; p.dt {
 	case Float32:
-		t.F32 = make([]float32, 0, n)
+		p.t.F32 = make([]float32, 0, n)
 	case Float64:
-		t.F64 = make([]float64, 0, n)
+		p.t.F64 = make([]float64, 0, n)
 	case Int64:
-		t.I64 = make([]int64, 0, n)
+		p.t.I64 = make([]int64, 0, n)
 	}
-	p.t = &t
 	if err := p.value(); err != nil {
 		return Tensor{}, err
 	}
@@ -57,11 +55,11 @@ func parseWith(p arrayParser) (Tensor, error) {
 	if p.i < len(p.b) {
 		return Tensor{}, p.errf("unexpected %q after the value", p.b[p.i])
 	}
-	t.Shape = p.shape
-	if t.Shape == nil {
-		t.Shape = []int64{}
+	p.t.Shape = p.shape
+	if p.t.Shape == nil {
+		p.t.Shape = []int64{}
 	}
-	return t, nil
+	return p.t, nil
 }
 
 func (p *arrayParser) errf(format string, a ...any) error {

@@ -122,8 +122,14 @@ func (t *Tensor) Len() int {
 
 // slice returns rows [from, from+n) of t, sharing its data.
 func (t *Tensor) slice(from, n int) Tensor {
+	return t.view(from, n, append([]int64{int64(n)}, t.Shape[1:]...))
+}
+
+// view returns rows [from, from+n) of t with the given shape, sharing
+// t's data and the shape.
+func (t *Tensor) view(from, n int, shape []int64) Tensor {
 	r := t.rowLen()
-	s := Tensor{Name: t.Name, DType: t.DType, Shape: append([]int64{int64(n)}, t.Shape[1:]...)}
+	s := Tensor{Name: t.Name, DType: t.DType, Shape: shape}
 	a, b := from*r, (from+n)*r
 	switch t.DType {
 	case Float32:
@@ -174,6 +180,41 @@ func concat(parts []Tensor) Tensor {
 		}
 	}
 	return t
+}
+
+// concatInto is concat into dst's buffers, which it grows as needed and
+// reuses otherwise; dst's name, type and shape become the result's.
+func concatInto(dst *Tensor, parts []Tensor) {
+	first := &parts[0]
+	rows := 0
+	for i := range parts {
+		rows += parts[i].Rows()
+	}
+	dst.Name, dst.DType = first.Name, first.DType
+	dst.Shape = append(append(dst.Shape[:0], int64(rows)), first.Shape[1:]...)
+	switch first.DType {
+	case Float32:
+		dst.F32 = dst.F32[:0]
+		for i := range parts {
+			dst.F32 = append(dst.F32, parts[i].F32...)
+		}
+	case Float64:
+		dst.F64 = dst.F64[:0]
+		for i := range parts {
+			dst.F64 = append(dst.F64, parts[i].F64...)
+		}
+	case Int64:
+		dst.I64 = dst.I64[:0]
+		for i := range parts {
+			dst.I64 = append(dst.I64, parts[i].I64...)
+		}
+	case String:
+		clear(dst.Str[:cap(dst.Str)]) // drop the last batch's strings
+		dst.Str = dst.Str[:0]
+		for i := range parts {
+			dst.Str = append(dst.Str, parts[i].Str...)
+		}
+	}
 }
 
 // value makes the ONNX Runtime value of t. Numeric tensors share t's data.

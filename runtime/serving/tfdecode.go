@@ -76,7 +76,9 @@ func (v *version) decodeInstances(raw json.RawMessage) (map[string]Tensor, error
 		if err != nil {
 			return nil, err
 		}
-		return map[string]Tensor{name: t}, nil
+		named := getNamed()
+		named[name] = t
+		return named, nil
 	}
 	var rows []map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &rows); err != nil {
@@ -104,7 +106,7 @@ func (v *version) stackRows(rows []map[string]json.RawMessage) (map[string]Tenso
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	named := make(map[string]Tensor, len(keys))
+	named := getNamed()
 	pieces := make([]Tensor, len(rows))
 	for _, k := range keys {
 		var first []int64
@@ -152,13 +154,15 @@ func (v *version) decodeColumns(raw json.RawMessage) (map[string]Tensor, error) 
 		if err != nil {
 			return nil, err
 		}
-		return map[string]Tensor{name: t}, nil
+		named := getNamed()
+		named[name] = t
+		return named, nil
 	}
 	var cols map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &cols); err != nil {
 		return nil, badInput(`"inputs": %v`, err)
 	}
-	named := make(map[string]Tensor, len(cols))
+	named := getNamed()
 	for k, raw := range cols {
 		t, err := v.parse(raw, k, "inputs."+k)
 		if err != nil {

@@ -64,6 +64,7 @@ func (s *Server) tfPredict(r *http.Request, a *arrival, body []byte) ([]byte, er
 	if err != nil {
 		return nil, err
 	}
+	defer putNamed(named)
 	inputs, err := a.prepare(r.Context(), named)
 	if err != nil {
 		return nil, err

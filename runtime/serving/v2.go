@@ -113,6 +113,7 @@ func (a *arrival) v2Infer(r *http.Request, name string, body []byte) ([]byte, er
 	if err != nil {
 		return nil, err
 	}
+	defer putNamed(named)
 	if req.ID != "" && !a.idSent {
 		a.id = req.ID // the request named itself in the body
 	}
@@ -169,7 +170,7 @@ func (v *version) decodeV2(body []byte) (*v2Request, map[string]Tensor, error) {
 	if len(req.Inputs) == 0 {
 		return nil, nil, badInput(`request has no "inputs"`)
 	}
-	named := make(map[string]Tensor, len(req.Inputs))
+	named := getNamed()
 	for i, in := range req.Inputs {
 		where := fmt.Sprintf("inputs[%d]", i)
 		if in.Name == "" {
