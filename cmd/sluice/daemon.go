@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"sluice/engine/daemon"
+	"sluice/engine/source"
 	"sluice/runtime/store"
 )
 
@@ -22,6 +23,7 @@ type daemonFlags struct {
 	repo, path, branch  string
 	dataRoots           []string
 	poll, recheck       time.Duration
+	fetchTimeout        time.Duration
 	drain               time.Duration
 	listen              string
 	serveListen         string
@@ -58,6 +60,7 @@ func (a *app) daemonCmd() *cobra.Command {
 	fl.StringVar(&f.branch, "branch", "", "the branch to track (default: the checked-out branch, or a remote's default branch)")
 	fl.StringSliceVar(&f.dataRoots, "data-root", nil, "a directory outside the repository that sources may read from (repeatable)")
 	fl.DurationVar(&f.poll, "poll", daemon.DefaultPoll, "how often to look at the branch without being told, with jitter (0: never)")
+	fl.DurationVar(&f.fetchTimeout, "fetch-timeout", source.DefaultFetchTimeout, "how long a fetch of a remote repository may take before it counts as failed")
 	fl.DurationVar(&f.recheck, "recheck", 5*time.Minute, "how often to plan the revision in force again and heal drift (0: never)")
 	fl.DurationVar(&f.drain, "drain-timeout", 30*time.Second, "how long SIGTERM waits for the apply in progress before interrupting it")
 	fl.StringVar(&f.listen, "listen", "127.0.0.1:8080", "the operator API's address (empty: no API)")
@@ -87,7 +90,7 @@ func (a *app) runDaemon(ctx context.Context, f *daemonFlags) error {
 	if specPath == ".." || strings.HasPrefix(specPath, "../") || path.IsAbs(filepath.ToSlash(f.path)) {
 		return fmt.Errorf("--path %q escapes the repository", f.path)
 	}
-	cfg := daemon.Config{Repo: repo, Branch: f.branch, Path: specPath, Poll: f.poll, Recheck: f.recheck,
+	cfg := daemon.Config{Repo: repo, Branch: f.branch, Path: specPath, Poll: f.poll, Recheck: f.recheck, FetchTimeout: f.fetchTimeout,
 		Listen: f.listen, OpenReads: f.openReads, WaitLock: f.wait, Parallelism: f.parallelism, Logger: logger}
 	if cfg.DataRoots, err = absAll(f.dataRoots); err != nil {
 		return err

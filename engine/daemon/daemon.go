@@ -52,6 +52,9 @@ type Config struct {
 	DataRoots []string
 	// CacheDir holds remote repositories' clones; "" is the user cache.
 	CacheDir string
+	// FetchTimeout bounds each fetch of a remote repository; 0 is
+	// source.DefaultFetchTimeout.
+	FetchTimeout time.Duration
 	// Poll is how often the branch is looked at without being told (with
 	// jitter); 0 turns polling off. A local repository is watched through
 	// fsnotify as well.

@@ -41,7 +41,7 @@ func (d *Daemon) reconcileHead(ctx context.Context, force bool) error {
 	}
 	d.setPhase(phaseFetching, "")
 	rev, err := source.Open(ctx, source.Options{Repo: d.cfg.Repo, Rev: d.cfg.Branch, Path: d.cfg.Path,
-		CacheDir: d.cfg.CacheDir, CacheFallback: true})
+		CacheDir: d.cfg.CacheDir, CacheFallback: true, FetchTimeout: d.cfg.FetchTimeout})
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()

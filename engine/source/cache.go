@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
@@ -47,6 +48,30 @@ func syncCache(ctx context.Context, loc location, opts Options) (dir string, fet
 	defer unlock()
 
 	cached := isBare(dir)
+	if !opts.Offline {
+		timeout := opts.FetchTimeout
+		if timeout <= 0 {
+			timeout = DefaultFetchTimeout
+		}
+		parent := ctx
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, timeout, fmt.Errorf("timed out after %s: the server did not answer", timeout))
+		defer cancel()
+		// A transfer cut by the timeout may report only "context deadline
+		// exceeded"; say why it was cut, once.
+		defer func() {
+			if ctx.Err() == nil || parent.Err() != nil {
+				return
+			}
+			why := context.Cause(ctx)
+			if fetchErr != nil && !strings.Contains(fetchErr.Error(), why.Error()) {
+				fetchErr = fmt.Errorf("%w (%w)", fetchErr, why)
+			}
+			if err != nil && !strings.Contains(err.Error(), why.Error()) {
+				err = fmt.Errorf("%w (%w)", err, why)
+			}
+		}()
+	}
 	switch {
 	case opts.Offline && !cached:
 		return "", nil, fmt.Errorf("open %s offline: no cached clone in %s", loc.display, dir)

@@ -50,7 +50,14 @@ type Options struct {
 	// fails, recording the failure in Revision.FetchErr. Without it a failed
 	// fetch fails Open.
 	CacheFallback bool
+	// FetchTimeout bounds a clone or fetch of a remote repository, so a
+	// server that accepts and never answers cannot hold the caller; 0 is
+	// DefaultFetchTimeout.
+	FetchTimeout time.Duration
 }
+
+// DefaultFetchTimeout is how long a clone or fetch may take by default.
+const DefaultFetchTimeout = 2 * time.Minute
 
 // Revision is one resolved revision of a repository and its files.
 type Revision struct {
