@@ -108,6 +108,10 @@ func (pl *planner) endpoint(c *Change, e *schema.Endpoint) {
 			c.Reasons = appendNew(c.Reasons, planReasonNotServing)
 		}
 	}
+	if recorded, live := pl.variantsMoved(c, e, pl.variantTargets(e, target)); recorded || live {
+		swap = true
+		c.Reasons = appendNew(c.Reasons, planReasonVariantChanged)
+	}
 	if !swap {
 		return
 	}
@@ -120,6 +124,11 @@ func (pl *planner) endpoint(c *Change, e *schema.Endpoint) {
 		arrow = "v" + from + " " + arrow
 	}
 	c.Detail = endpointRef(e) + " " + arrow
+	for _, kv := range [][2]string{{"canary", outputCanary}, {"shadow", outputShadow}} {
+		if n := c.Outputs[kv[1]]; n != "" {
+			c.Detail += ", " + kv[0] + " v" + n
+		}
+	}
 }
 
 // endpointTarget is the version e will serve: the one its model's alias is
@@ -185,15 +194,19 @@ func (a *applier) serve(ctx context.Context, tx *sql.Tx, e *schema.Endpoint, r S
 	if err != nil {
 		return r, err
 	}
+	delete(outputs, outputCanary) // the plan's guesses, as the primary's
+	delete(outputs, outputShadow)
 	if err := a.drivers.Serving.Deploy(ctx, cfg); err != nil {
 		return r, stepErr(ReasonDeployFailed, err)
 	}
 	r.Reason, r.Message = ReasonServing, fmt.Sprintf("serving %s v%d", endpointRef(e), v.Number)
 	if c := cfg.Canary; c != nil {
 		r.Message += fmt.Sprintf(", canary v%d on %g%% of requests", c.Version, c.Weight)
+		outputs[outputCanary] = strconv.Itoa(c.Version)
 	}
 	if s := cfg.Shadow; s != nil {
 		r.Message += fmt.Sprintf(", shadow v%d", s.Version)
+		outputs[outputShadow] = strconv.Itoa(s.Version)
 	}
 	for _, n := range notes {
 		r.Message += "; " + n

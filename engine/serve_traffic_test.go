@@ -7,8 +7,10 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
+	"sluice/engine/planjson"
 	"sluice/internal/ortlib"
 	"sluice/runtime/store"
 )
@@ -103,5 +105,47 @@ func TestACanaryOnTheServedVersionSplitsNothing(t *testing.T) {
 	_, res := applyServing(t, db, d.Drivers, servingRepo(1, "1.0", strings.Replace(fraudEndpoint, `instance_groups`, `canary: {version: 1, weight: 10}, instance_groups`, 1)), "c2")
 	if s := stepOf(t, res, "endpoints.fraud"); s.Status != store.Ready || !strings.Contains(s.Message, "canary fraud@v1 is v1, the version served: no canary") {
 		t.Fatalf("endpoint step %+v, want Ready with a note that the canary splits nothing", s)
+	}
+}
+
+// stagingRepo is fraud v3's training repository with production at v1,
+// staging at stage, and an endpoint whose canary follows staging.
+func stagingRepo(stage int) fstest.MapFS {
+	spec := strings.Replace(fraudSpec, "C: 1.0", "C: 3.0", 1)
+	spec = withAliases(spec, fmt.Sprintf("models: fraud: aliases: {production: 1, staging: %d}", stage))
+	return fraudRepo(spec + `
+endpoints: fraud: {model: "fraud", alias: "production", canary: {alias: "staging", weight: 20}}
+`)
+}
+
+func TestMovingTheCanarysAliasInGitSwapsTheCanary(t *testing.T) {
+	ortlib.Need(t)
+	db := openState(t)
+	d := newTrainingDrivers(t, db)
+	srv, _ := newServer(t)
+	d.Serving = srv
+	applyServing(t, db, d.Drivers, servingRepo(1, "1.0", ""), "c1")
+	applyServing(t, db, d.Drivers, servingRepo(1, "2.0", ""), "c2")
+	applyServing(t, db, d.Drivers, servingRepo(1, "3.0", ""), "c3")
+
+	applyServing(t, db, d.Drivers, stagingRepo(2), "c4")
+	if st, _ := srv.Status("fraud"); st.Serving != 1 || st.Canary == nil || st.Canary.Version != 2 {
+		t.Fatalf("status %+v, want v1 with canary v2", st)
+	}
+	if p := planServing(t, db, srv, stagingRepo(2), "c4"); p.hasWork() {
+		t.Fatalf("plan after serving the canary still has work: %+v", changeOf(p, "endpoints.fraud"))
+	}
+
+	// Only the staging alias moves; the endpoint's spec is the same.
+	p, res := applyServing(t, db, d.Drivers, stagingRepo(3), "c5")
+	c := changeOf(p, "endpoints.fraud")
+	if c.Action != planjson.ActionSwap || !contains(c.Reasons, planReasonVariantChanged) || c.Detail != "fraud@production → v1, canary v3" {
+		t.Fatalf("endpoint planned %s %v %q, want a swap of the canary to v3", c.Action, c.Reasons, c.Detail)
+	}
+	if s := stepOf(t, res, "endpoints.fraud"); s.Status != store.Ready {
+		t.Fatalf("endpoint step %+v", s)
+	}
+	if st, _ := srv.Status("fraud"); st.Serving != 1 || st.Canary == nil || st.Canary.Version != 3 {
+		t.Fatalf("status %+v, want v1 with canary v3", st)
 	}
 }
