@@ -76,7 +76,7 @@ func canonical(t *testing.T, dir string) string {
 		}
 	}
 	section("current revision", `SELECT r.commit_hash, r.outcome FROM state_meta m JOIN revisions r ON r.id = m.current_revision`)
-	section("resources", `SELECT kind, name, hash, json_remove(outputs, '$.run_id', '$.artifact') FROM resources ORDER BY kind, name`)
+	section("resources", `SELECT kind, name, hash, json_remove(outputs, '$.run_id', '$.run_name', '$.artifact') FROM resources ORDER BY kind, name`)
 	section("conditions", `SELECT kind, name, status, reason FROM conditions ORDER BY kind, name`)
 	section("feature views", `SELECT name, layout, ttl, source_size, source_sha256, source_lines, watermark FROM feature_views ORDER BY name`)
 	tables, err := rowsOf(db, `SELECT name FROM sqlite_master WHERE type = 'table' AND (name LIKE 'features_offline_%' OR name LIKE 'features_online_%') ORDER BY name`)
