@@ -95,3 +95,34 @@ endpoints: fraud: {
 		t.Errorf("diagnostic %+v", d)
 	}
 }
+
+func TestPlanRefusesAJoinedFeatureTheRecordedModelHasNoInputFor(t *testing.T) {
+	ortlib.Need(t)
+	db := openState(t)
+	d := newTrainingDrivers(t, db)
+	applyServing(t, db, d.Drivers, servingRepo(1, "1.0", ""), "c1")
+	// bonus is a new field of the view; fraud v1 was trained without it.
+	spec := strings.Replace(fraudSpec, `segment: type: "string"`, `segment: type: "string"
+	bonus: {type: "float64", expr: "score * 2"}`, 1)
+	spec = withAliases(spec, "models: fraud: aliases: production: 1")
+	fsys := fraudRepo(spec + `
+endpoints: fraud: {
+	model: "fraud", alias: "production"
+	entity_keys: ["user_id"]
+	features: ["user_stats:score", "user_stats:bonus"]
+}
+`)
+	p := planServing(t, db, nil, fsys, "c2")
+	want := `fraud v1 does not fit this endpoint: features[1] feature user_stats:bonus fills input "bonus"; the model has no such input (it has segment, score)`
+	var found bool
+	for _, d := range p.Diagnostics {
+		if d.Summary == want && d.Severity == "error" && d.Line == lineOf(t, string(fsys["specs/main.cue"].Data), `features: ["user_stats:score", "user_stats:bonus"]`) {
+			found = true
+		} else {
+			t.Errorf("unexpected diagnostic %+v", d)
+		}
+	}
+	if !found {
+		t.Errorf("no error %q in %+v", want, p.Diagnostics)
+	}
+}
