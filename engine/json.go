@@ -37,6 +37,7 @@ func (p *Plan) JSON() *planjson.Plan {
 			Diff:           c.Diff,
 			DependsOn:      []string{},
 			Refused:        c.Refused,
+			Promotions:     promotionsJSON(c),
 		}
 		if rc.Diff == nil {
 			rc.Diff = []planjson.FieldChange{}

@@ -27,6 +27,8 @@ type Change struct {
 	Diff    []planjson.FieldChange
 	// Refused says why apply would refuse this change; empty when it would not.
 	Refused string
+	// Promotions are a model's planned alias moves, with their evidence.
+	Promotions []*registry.Promotion
 
 	// Resource is the desired resource; nil for a delete.
 	Resource schema.Resource

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -80,6 +81,15 @@ func promotions(ctx context.Context, r PromotionPlanner, q store.Querier, spec *
 			out = append(out, p)
 		}
 	}
+	// A version another alias will point to once git's aliases are all
+	// applied is not archived by archive_previous either.
+	for _, p := range out {
+		for _, alias := range aliases {
+			if alias != p.Alias && m.Aliases[alias] == p.From && !slices.Contains(p.FromShared, alias) {
+				p.FromShared = append(p.FromShared, alias)
+			}
+		}
+	}
 	return out, nil
 }
 
@@ -127,7 +137,7 @@ func (pl *planner) promote(c *Change, m *schema.Model) {
 	if c.Action == planjson.ActionNoOp {
 		c.Action, c.Effect = planjson.ActionPromote, planjson.EffectReload
 	}
-	c.Runtime = []string{planjson.ActionPromote}
+	c.Runtime, c.Promotions = []string{planjson.ActionPromote}, ps
 	var detail, refused []string
 	for _, p := range ps {
 		line := p.String()
@@ -156,7 +166,7 @@ func (a *applier) promoteStep(ctx context.Context, tx *sql.Tx, m *schema.Model) 
 			return "", stepErrf(ReasonPromotionRefused, "%s refused: %s", p, p.Refused)
 		}
 		moved, err := r.Promote(ctx, tx, registry.Move{Model: m.Addr.Name, Alias: p.Alias, Version: p.To,
-			Commit: a.plan.Revision.Commit, Reason: registry.ReasonGit, ArchivePrevious: m.ArchivePrevious})
+			Commit: a.plan.Revision.Commit, Reason: registry.ReasonGit, ArchivePrevious: p.Archives(m.ArchivePrevious) != 0})
 		if err != nil {
 			return "", stepErr(ReasonPromotionRefused, err)
 		}
@@ -191,4 +201,33 @@ func pendingList(pending map[int]string) string {
 // state without migrating it, and the store has no call that asks.
 func registryMissing(err error) bool {
 	return strings.Contains(err.Error(), "no such table: registry_")
+}
+
+// promotionsJSON is c's promotions in the plan's JSON contract.
+func promotionsJSON(c *Change) []planjson.Promotion {
+	if len(c.Promotions) == 0 {
+		return nil
+	}
+	archive := false
+	if m, ok := c.Resource.(*schema.Model); ok {
+		archive = m.ArchivePrevious
+	}
+	out := make([]planjson.Promotion, len(c.Promotions))
+	for i, p := range c.Promotions {
+		j := planjson.Promotion{Model: p.Model, Alias: p.Alias, From: p.From, To: p.To, Pending: p.Pending,
+			Gates: []string{}, Verdicts: []planjson.Verdict{}, Archives: p.Archives(archive), Refused: p.Refused}
+		for _, g := range p.Gates {
+			j.Gates = append(j.Gates, g.String())
+		}
+		for _, v := range p.Verdicts {
+			if p.Pending == "" {
+				j.Gates = append(j.Gates, v.Metric+" "+v.Expr)
+			}
+			j.Verdicts = append(j.Verdicts, planjson.Verdict{Metric: v.Metric, Gate: v.Expr, DeclaredBy: v.From,
+				Candidate: v.Candidate, Incumbent: v.Incumbent, IncumbentVersion: v.IncumbentVersion,
+				Delta: v.Delta, Bound: v.Bound, Pass: v.Pass, Message: v.Message})
+		}
+		out[i] = j
+	}
+	return out
 }

@@ -133,3 +133,34 @@ func TestOneApplyRefusesThePromotionWhenTheNewVersionMissesAGate(t *testing.T) {
 		t.Fatalf("aliases %v after a refused promotion, want none", v)
 	}
 }
+
+func TestPlanJSONCarriesEachPromotionsVerdictsAgainstTheIncumbent(t *testing.T) {
+	ortlib.Need(t)
+	ctx := context.Background()
+	db := openState(t)
+	d := newTrainingDrivers(t, db)
+	first := fraudRepo(withAliases(fraudSpec, "models: fraud: aliases: production: 1"))
+	applyWith(t, db, d.Drivers, first, "c1")
+	if _, err := Train(ctx, db, d.Drivers, TrainRequest{Spec: loadSpec(t, first), FS: first, Experiment: "lr"}); err != nil {
+		t.Fatal(err)
+	}
+	next := fraudRepo(withAliases(fraudSpec, `models: fraud: {aliases: production: 2, gates: roc_auc: ">= incumbent - 0.5"}`))
+	var rc planjson.ResourceChange
+	for _, c := range planRevision(t, db, next, "c2").JSON().ResourceChanges {
+		if c.Address == "models.fraud" {
+			rc = c
+		}
+	}
+	if len(rc.Promotions) != 1 {
+		t.Fatalf("promotions %+v, want the production move", rc.Promotions)
+	}
+	p := rc.Promotions[0]
+	if p.From != 1 || p.To != 2 || p.Refused != "" || len(p.Verdicts) != 1 || p.Gates[0] != "roc_auc >= incumbent - 0.5" {
+		t.Fatalf("promotion %+v, want production 1 → 2 with the roc_auc gate", p)
+	}
+	v := p.Verdicts[0]
+	if !v.Pass || v.Incumbent == nil || v.Candidate == nil || v.Delta == nil || *v.Delta != *v.Candidate-*v.Incumbent ||
+		v.IncumbentVersion != 1 || v.DeclaredBy != "models.fraud" || *v.Bound != *v.Incumbent-0.5 {
+		t.Fatalf("verdict %+v, want both values, their delta, the bound and who declared it", v)
+	}
+}

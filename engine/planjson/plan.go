@@ -8,7 +8,7 @@ import "encoding/json"
 
 // FormatVersion is the version of this contract. The minor part grows when
 // fields are added; the major part would change only if a meaning did.
-const FormatVersion = "1.0"
+const FormatVersion = "1.1"
 
 // Plan is one plan of a revision against a state.
 type Plan struct {
@@ -111,6 +111,9 @@ type ResourceChange struct {
 	DependsOn []string        `json:"depends_on"`
 	// Refused is set when apply would refuse this change, with why.
 	Refused string `json:"refused,omitempty"`
+	// Promotions are a model change's alias moves with their gate
+	// verdicts (format 1.1); absent for other kinds.
+	Promotions []Promotion `json:"promotions,omitempty"`
 	// File and Line say where the resource is declared.
 	File string `json:"file,omitempty"`
 	Line int    `json:"line,omitempty"`

@@ -42,6 +42,7 @@ func Markdown(w io.Writer, p *planjson.Plan) {
 	}
 	fmt.Fprintf(&head, "**%s**  \n%s\n\n", SummaryLine(p.Summary), EffectsLine(p.Summary))
 	effectTable(&head, p)
+	promotionTable(&head, p)
 	w.Write(head.Bytes())
 	details(w, p, CommentLimit-head.Len())
 }

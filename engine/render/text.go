@@ -68,7 +68,9 @@ func change(w io.Writer, c planjson.ResourceChange, width int) {
 		fmt.Fprintf(w, "  [%s]", c.Effect)
 	}
 	fmt.Fprintln(w)
-	if c.Detail != "" {
+	if len(c.Promotions) > 0 {
+		promotionLines(w, c.Promotions)
+	} else if c.Detail != "" {
 		fmt.Fprintf(w, "        %s\n", c.Detail)
 	}
 	if c.Action == planjson.ActionDelete {
