@@ -155,21 +155,28 @@ func (a *app) openOnline(ctx context.Context) (*features.Store, func(), error) {
 // a missing or mistyped join key) is a BadRequest, checked before reading.
 func feastReader(fs *features.Store) serving.OnlineFeatures {
 	return func(ctx context.Context, refs []string, rows []map[string]any) ([][]serving.OnlineValue, error) {
+		views := map[string]*features.ViewInfo{} // each view is read and checked once
 		for _, ref := range refs {
 			view, field, _ := strings.Cut(ref, ":")
-			v, err := fs.View(ctx, view)
-			switch {
-			case features.IsNotMaterialized(err):
-				return nil, serving.BadRequest(fmt.Errorf("feature view %s is not in the online store", view))
-			case err != nil:
-				return nil, err
-			case !v.Online:
-				return nil, serving.BadRequest(fmt.Errorf("feature view %s is not online", view))
-			case !slices.ContainsFunc(v.Fields, func(f features.FieldInfo) bool { return f.Name == field }):
-				return nil, serving.BadRequest(fmt.Errorf("feature view %s has no field %s", view, field))
+			v, ok := views[view]
+			if !ok {
+				var err error
+				v, err = fs.View(ctx, view)
+				switch {
+				case features.IsNotMaterialized(err):
+					return nil, serving.BadRequest(fmt.Errorf("feature view %s is not in the online store", view))
+				case err != nil:
+					return nil, err
+				case !v.Online:
+					return nil, serving.BadRequest(fmt.Errorf("feature view %s is not online", view))
+				}
+				if err := checkKeys(v, rows); err != nil {
+					return nil, serving.BadRequest(err)
+				}
+				views[view] = v
 			}
-			if err := checkKeys(v, rows); err != nil {
-				return nil, serving.BadRequest(err)
+			if !slices.ContainsFunc(v.Fields, func(f features.FieldInfo) bool { return f.Name == field }) {
+				return nil, serving.BadRequest(fmt.Errorf("feature view %s has no field %s", view, field))
 			}
 		}
 		resp, err := fs.Online(ctx, features.OnlineRequest{Features: refs, Entities: rows})

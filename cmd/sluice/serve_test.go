@@ -132,6 +132,21 @@ func TestServeAppliesThenServesUntilSIGTERM(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || string(body) != want {
 		t.Fatalf("get-online-features: %d %s\nwant %s", resp.StatusCode, body, want)
 	}
+	for req, msg := range map[string]string{
+		`{"features":["nope:score"],"entities":{"user_id":["u1"]}}`:       "feature view nope is not in the online store",
+		`{"features":["user_stats:nope"],"entities":{"user_id":["u1"]}}`:  "feature view user_stats has no field nope",
+		`{"features":["user_stats:score"],"entities":{"account":["u1"]}}`: "entity row 1 has no user_id (feature view user_stats needs it)",
+	} {
+		resp, err := http.Post(base+"/get-online-features", "application/json", strings.NewReader(req))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), msg) {
+			t.Errorf("%s: %d %s, want 400 saying %q", req, resp.StatusCode, body, msg)
+		}
+	}
 
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
