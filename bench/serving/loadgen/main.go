@@ -31,12 +31,21 @@ func main() {
 	clients := flag.String("clients", "1,2,4,8,16,64", "client counts to run, one after another")
 	duration := flag.Duration("duration", 5*time.Second, "measured time per client count")
 	warmup := flag.Duration("warmup", time.Second, "unmeasured time before each count")
+	bodyFile := flag.String("body", "", "POST this file's bytes instead of a one-row predict request")
 	flag.Parse()
 	if !strings.HasPrefix(*url, "http://127.") && !strings.HasPrefix(*url, "http://localhost") {
 		fmt.Fprintln(os.Stderr, "loadgen: -url must be a loopback http:// address")
 		os.Exit(2)
 	}
 	body := requestBody(*format, *width)
+	if *bodyFile != "" {
+		b, err := os.ReadFile(*bodyFile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "loadgen:", err)
+			os.Exit(2)
+		}
+		body = b
+	}
 	for _, f := range strings.Split(*clients, ",") {
 		n, err := strconv.Atoi(f)
 		if err != nil || n < 1 {
