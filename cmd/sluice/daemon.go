@@ -31,6 +31,8 @@ type daemonFlags struct {
 	openReads           bool
 	webhookSecretFile   string
 	wait                bool
+	verifyKeyring       string
+	verifyMode          string
 	parallelism         int
 	logFormat, logLevel string
 }
@@ -48,6 +50,8 @@ func (a *app) daemonCmd() *cobra.Command {
 			"The operator API (GET /api/status, /api/events, /api/revisions, /api/plan?rev=REF, POST\n" +
 			"/api/sync, /healthz, /readyz) needs the bearer token in --token-file; --open-reads serves the\n" +
 			"reading routes without it. Only one daemon or apply writes a state file at a time.\n" +
+			"With --verify-commits KEYRING only commits signed by a key of the keyring are applied\n" +
+			"(--verify-mode head: the branch head; strict: every commit since the revision in force).\n" +
 			"SIGTERM finishes the apply in progress (up to --drain-timeout) and exits 0.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -68,6 +72,8 @@ func (a *app) daemonCmd() *cobra.Command {
 	fl.StringVar(&f.tokenFile, "token-file", "", "a file holding the bearer token the API's routes need")
 	fl.BoolVar(&f.openReads, "open-reads", false, "serve the API's reading routes without the token")
 	fl.StringVar(&f.webhookSecretFile, "webhook-secret-file", "", "a file holding the push webhooks' secret; env SLUICE_WEBHOOK_SECRET")
+	fl.StringVar(&f.verifyKeyring, "verify-commits", "", "an armored OpenPGP public keyring (gpg --export --armor): apply only commits signed by one of its keys")
+	fl.StringVar(&f.verifyMode, "verify-mode", "head", "with --verify-commits, what is checked: head (the branch head) or strict (every commit since the revision in force)")
 	fl.BoolVar(&f.wait, "wait", false, "wait for another writer of the state to finish instead of exiting")
 	fl.IntVar(&f.parallelism, "parallelism", 4, "how many independent steps may run at once")
 	a.allowCommandsFlag(cmd)
@@ -99,6 +105,9 @@ func (a *app) runDaemon(ctx context.Context, f *daemonFlags) error {
 		return err
 	}
 	if cfg.WebhookSecret, err = readSecret(f.webhookSecretFile, "SLUICE_WEBHOOK_SECRET", repo, "--webhook-secret-file"); err != nil {
+		return err
+	}
+	if cfg.VerifyKeyring, cfg.VerifyMode, err = readKeyring(f.verifyKeyring, f.verifyMode, repo); err != nil {
 		return err
 	}
 	if cfg.Token == "" && f.listen != "" && !f.openReads {
@@ -169,6 +178,34 @@ func readSecret(file, env, repo, flag string) (string, error) {
 		return "", fmt.Errorf("%s %s is empty", flag, file)
 	}
 	return s, nil
+}
+
+// readKeyring reads --verify-commits. A keyring inside the tracked
+// repository is refused: a commit could then change whom it trusts.
+func readKeyring(file, mode, repo string) (keyring, verifyMode string, err error) {
+	if file == "" {
+		return "", "", nil
+	}
+	if mode != source.VerifyHead && mode != source.VerifyStrict {
+		return "", "", fmt.Errorf("--verify-mode %q: want head or strict", mode)
+	}
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		return "", "", err
+	}
+	if !isRemoteRepo(repo) {
+		if rel, err := filepath.Rel(repo, abs); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return "", "", fmt.Errorf("--verify-commits %s is inside the repository, where a commit could change whom it trusts", file)
+		}
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return "", "", fmt.Errorf("--verify-commits: %w", err)
+	}
+	if _, err := source.ParseKeyring(string(data)); err != nil {
+		return "", "", fmt.Errorf("--verify-commits %s: %w", file, err)
+	}
+	return string(data), mode, nil
 }
 
 func isRemoteRepo(repo string) bool {

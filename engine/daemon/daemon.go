@@ -77,6 +77,12 @@ type Config struct {
 	// WebhookSecret verifies POST /hooks/git (GitHub X-Hub-Signature-256,
 	// GitLab X-Gitlab-Token); "" disables the route.
 	WebhookSecret string
+	// VerifyKeyring, when set, is an armored OpenPGP keyring: only
+	// commits signed by one of its keys are applied. VerifyMode is
+	// source.VerifyHead (the branch head; the default) or
+	// source.VerifyStrict (every commit since the revision in force).
+	VerifyKeyring string
+	VerifyMode    string
 	// WaitLock waits for another writer to release the state instead of
 	// refusing to start.
 	WaitLock bool
@@ -134,6 +140,17 @@ func Start(ctx context.Context, cfg Config) (*Daemon, error) {
 	}
 	if cfg.Path == "" {
 		cfg.Path = "."
+	}
+	if cfg.VerifyKeyring != "" {
+		if _, err := source.ParseKeyring(cfg.VerifyKeyring); err != nil {
+			return nil, fmt.Errorf("start daemon: verify commits: %w", err)
+		}
+		if cfg.VerifyMode == "" {
+			cfg.VerifyMode = source.VerifyHead
+		}
+		if cfg.VerifyMode != source.VerifyHead && cfg.VerifyMode != source.VerifyStrict {
+			return nil, fmt.Errorf("start daemon: verify mode %q: want head or strict", cfg.VerifyMode)
+		}
 	}
 	d := &Daemon{cfg: cfg, log: cfg.Logger, remote: isRemote(cfg.Repo), done: make(chan struct{}), loopDone: make(chan struct{}),
 		kick: make(chan struct{}, 1), syncs: make(chan chan error)}

@@ -39,4 +39,9 @@ const (
 	// the repository's notification webhooks (after its retries, or
 	// because the queue was full); the event itself is in the log.
 	ReasonNotificationFailed = "NotificationFailed"
+	// ReasonUnverifiedCommit: under --verify-commits, the branch head (or,
+	// in strict mode, a commit since the revision in force) is unsigned or
+	// signed by a key the keyring lacks; it is recorded as failed, the
+	// last good revision stays, and the next commit is the fix.
+	ReasonUnverifiedCommit = "UnverifiedCommit"
 )

@@ -3,6 +3,7 @@ package daemon
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -40,12 +41,22 @@ func (d *Daemon) reconcileHead(ctx context.Context, force bool) error {
 		return d.pendingErr()
 	}
 	d.setPhase(phaseFetching, "")
-	rev, err := source.Open(ctx, source.Options{Repo: d.cfg.Repo, Rev: d.cfg.Branch, Path: d.cfg.Path,
-		CacheDir: d.cfg.CacheDir, CacheFallback: true, FetchTimeout: d.cfg.FetchTimeout})
-	if err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
+	opts := source.Options{Repo: d.cfg.Repo, Rev: d.cfg.Branch, Path: d.cfg.Path, CacheDir: d.cfg.CacheDir, CacheFallback: true,
+		FetchTimeout: d.cfg.FetchTimeout}
+	if d.cfg.VerifyKeyring != "" {
+		// The revision in force was verified (or accepted before
+		// verification was turned on): strict mode checks what is new since.
+		since, _ := currentCommit(ctx, d.cfg.DB)
+		opts.Verify = &source.Verify{Keyring: d.cfg.VerifyKeyring, Mode: d.cfg.VerifyMode, Since: since}
+	}
+	rev, err := source.Open(ctx, opts)
+	var unverified *source.UnverifiedError
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return ctx.Err()
+	case errors.As(err, &unverified):
+		return d.refuseUnverified(ctx, unverified, err, force)
+	case err != nil:
 		return d.fail(ctx, targetHead, nil, failure{Reason: ReasonSourceUnavailable, Message: err.Error()})
 	}
 	d.noteHead(ctx, rev)
@@ -61,6 +72,20 @@ func (d *Daemon) reconcileHead(ctx context.Context, force bool) error {
 		}
 	}
 	return d.reconcile(ctx, targetHead, rev)
+}
+
+// refuseUnverified records a head whose signature does not verify: a
+// failed revision, status and events say which commit and why, and it
+// waits for a new commit; the revision in force stays.
+func (d *Daemon) refuseUnverified(ctx context.Context, ue *source.UnverifiedError, err error, force bool) error {
+	d.mu.Lock()
+	d.st.head, d.st.headRef = ue.Head, ue.Ref
+	d.mu.Unlock()
+	if !force && d.backingOff(targetHead, ue.Head) {
+		return d.pendingErr()
+	}
+	rev := &source.Revision{Repo: d.cfg.Repo, Commit: ue.Head, Ref: ue.Ref, Path: d.cfg.Path}
+	return d.fail(ctx, targetHead, rev, failure{Reason: ReasonUnverifiedCommit, Message: err.Error(), stalled: true})
 }
 
 // recheck plans the current revision again and applies what the plan

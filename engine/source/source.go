@@ -54,6 +54,9 @@ type Options struct {
 	// server that accepts and never answers cannot hold the caller; 0 is
 	// DefaultFetchTimeout.
 	FetchTimeout time.Duration
+	// Verify, when set, refuses a commit not signed by a key of its
+	// keyring with an *UnverifiedError, before any file is read.
+	Verify *Verify
 }
 
 // DefaultFetchTimeout is how long a clone or fetch may take by default.
@@ -151,6 +154,11 @@ func Open(ctx context.Context, opts Options) (*Revision, error) {
 	rev, commit, err := resolve(repo, opts.Rev)
 	if err != nil {
 		return nil, fmt.Errorf("resolve revision %q in %s: %w", revName(opts.Rev), loc.display, err)
+	}
+	if opts.Verify != nil {
+		if err := verify(repo, commit, rev, opts.Verify); err != nil {
+			return nil, fmt.Errorf("verify %s in %s: %w", revName(opts.Rev), loc.display, err)
+		}
 	}
 	r := describe(commit)
 	r.Repo, r.Ref, r.Path, r.FetchErr = loc.display, rev, sub, fetchErr
