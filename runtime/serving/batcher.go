@@ -178,6 +178,14 @@ func (b *batcher) expire() {
 // submit queues p, or refuses it when the queue is full. A request larger
 // than the whole queue is still taken when the queue is empty, or it could
 // never be served.
+// full reports whether the queue holds max_queue_size rows already, so
+// that a request can be refused before it is decoded.
+func (b *batcher) full() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.rows >= b.cfg.maxQueue
+}
+
 func (b *batcher) submit(p *pending) error {
 	b.mu.Lock()
 	if b.stopped {

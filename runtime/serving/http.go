@@ -161,6 +161,16 @@ func (s *Server) infer(w http.ResponseWriter, r *http.Request, name, ver, alias 
 		return
 	}
 	defer v.release()
+	// A full queue refuses before the body is read and decoded: under
+	// overload, decoding requests only to refuse them is what would make
+	// the 429s slow.
+	if v.batcher.full() {
+		discard(r)
+		v.metrics.count(OutcomeRejected)
+		w.Header()[VersionHeader] = []string{v.label}
+		writeError(w, ErrQueueFull)
+		return
+	}
 	a := v.arrive()
 	defer a.leave()
 	a.id, a.idSent = id, sent
