@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -120,4 +121,45 @@ func TestProtoTimestampsKeepProtobufsFractionDigits(t *testing.T) {
 	if got := protoTimestamp(time.Time{}); got != "1970-01-01T00:00:00Z" {
 		t.Errorf("zero time: %s, want the epoch", got)
 	}
+}
+
+// FuzzFeastRequest feeds arbitrary bodies to the Feast route's decoder: it
+// must never panic, and what it accepts must be view:field references and
+// entity columns of one length, at least one row, whose values read back.
+func FuzzFeastRequest(f *testing.F) {
+	f.Add([]byte(`{"features":["user_stats:n"],"entities":{"user_id":[1001,"x"]},"full_feature_names":true}`))
+	f.Add([]byte(`{"feature_service":"types","entities":{"a":[1],"b":[2]}}`))
+	f.Add([]byte(`{"features":["v:f"],"entities":{"k":[[1]]}}`))
+	s := &Server{}
+	s.endpoints.Store(&map[string]*endpoint{})
+	f.Fuzz(func(t *testing.T, body []byte) {
+		refs, cols, _, err := s.decodeFeast(body)
+		if err != nil {
+			if !isInputError(err) && ReasonOf(err) == "" {
+				var he *httpError
+				if !errors.As(err, &he) {
+					t.Fatalf("error %v is neither the caller's nor an HTTP error", err)
+				}
+			}
+			return
+		}
+		for _, r := range refs {
+			if v, f, ok := strings.Cut(r, ":"); !ok || v == "" || f == "" {
+				t.Fatalf("accepted reference %q", r)
+			}
+		}
+		if len(cols) == 0 || len(cols[0].values) == 0 {
+			t.Fatal("accepted a request without entity rows")
+		}
+		for _, c := range cols {
+			if len(c.values) != len(cols[0].values) {
+				t.Fatalf("accepted ragged columns %d and %d", len(c.values), len(cols[0].values))
+			}
+			for _, v := range c.values {
+				if entityValue(v) == nil {
+					t.Fatalf("accepted key %s that reads as nothing", v)
+				}
+			}
+		}
+	})
 }
