@@ -9,15 +9,23 @@
 #   - and, for the small model, a Go net/http + JSON handler doing no
 #     inference at all: the HTTP ceiling for one-row requests,
 # for an MLP 20→256→256→1 (cheap: HTTP dominates) and a compute-bound MLP
-# 64→1024→1024→1024→1; then Sluice at 64 clients with and without a hot
-# swap every 30ms (failed requests, p99). Prints markdown.
+# 64→1024→1024→1024→1. Then the targets at the largest client count, in
+# BENCH_REPS rounds (default 3) that alternate the servers so that the
+# machine's other work falls on all of them alike: Sluice against the
+# HTTP ceiling (small model), against the better peer and against raw
+# in-process ONNX Runtime with Sluice's own settings (large model); each
+# round's ratio and their median. Then 100 hot swaps during a 64-client
+# load against the same load without swaps, and the online feature reads
+# (features.sh). Prints markdown.
 #
 # BENCH_DURATION (default 3s) is measured per client count after 1s of
-# warm-up; BENCH_CLIENTS (default 1,2,4,8,16,64) lists the counts.
+# warm-up; BENCH_CLIENTS (default 1,2,4,8,16,64) lists the counts;
+# BENCH_GRID=0 skips the grid (targets, swaps and features only).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 duration=${BENCH_DURATION:-3s}
 clients=${BENCH_CLIENTS:-1,2,4,8,16,64}
+reps=${BENCH_REPS:-3}
 lib=${SLUICE_ORT_LIB:-$(scripts/fetch-ort.sh)}
 export SLUICE_ORT_LIB=$lib
 work=$(mktemp -d)
@@ -81,7 +89,9 @@ sluice() { # MODEL MAX_BATCH DELAY INSTANCES THREADS
     SLUICE_BENCH_DELAY="$3" SLUICE_BENCH_INSTANCES="$4" SLUICE_BENCH_THREADS="$5" "$work/serving.test"
 }
 
+grid=${BENCH_GRID:-1}
 for m in small large; do
+  [ "$grid" = 0 ] && break
   : >"$work/results"
   model="$work/$m.onnx"
   width=20
@@ -124,37 +134,62 @@ for m in small large; do
     echo "$line"
   done
   echo
-  # Targets at the largest client count.
-  last=${clients##*,}
-  at() { awk -F'\t' -v n="$1" -v c="$last" -v f="$2" 'index($1, n) == 1 && $2 == c { print $f }' "$work/results"; }
-  on=$(at "Sluice, batcher on" 3); onp99=$(at "Sluice, batcher on" 6)
-  naive=$(at "naive Go" 3); node=$(at "Node" 3)
-  best=$naive; bestp99=$(at "naive Go" 6); bestname="naive Go"
-  if awk -v a="$node" -v b="$naive" 'BEGIN { exit !(a > b) }'; then best=$node; bestp99=$(at "Node" 6); bestname="Node"; fi
-  if [ "$m" = small ]; then
-    ceil=$(at "HTTP ceiling" 3)
-    awk -v s="$on" -v c="$ceil" -v n="$last" 'BEGIN { printf "At %d clients: Sluice (batcher on) / HTTP ceiling = %.2f (target ≥ 0.9)\n\n", n, s / c }'
-  else
-    awk -v s="$on" -v b="$best" -v sp="$onp99" -v bp="$bestp99" -v bn="$bestname" -v n="$last" \
-      'BEGIN { printf "At %d clients: Sluice (batcher on) / %s (the better peer) = %.2f× (target ≥ 3), p99 %.2f ms vs %.2f ms (target lower)\n\n", n, bn, s / b, sp, bp }'
-  fi
 done
 
-# Hot swaps under load: the small model at 64 clients, without and with a
-# swap (load, warm, switch, drain) every 30ms.
+# once NAME WIDTH [FORMAT] [CLIENTS]: one loadgen run against $addr at one
+# client count, printed as "rps p50 p95 p99 errors". It runs in a command
+# substitution, a subshell that cannot wait for the server: the caller
+# stops it.
+once() {
+  url="http://$addr/v1/models/bench:predict"
+  [ "${3:-tf}" = grpc ] && url="http://$addr"
+  "$work/loadgen" -url "$url" -format "${3:-tf}" -width "$2" -clients "${4:-$last}" -duration "$duration" | cut -f2-
+}
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 last=${clients##*,}
+
+echo "### Targets at $last clients, $reps rounds (servers alternated within each round)"
+echo
+echo "| round | small: Sluice rps | HTTP ceiling rps | ratio (≥ 0.9) | large: Sluice rps (p99) | naive Go rps (p99) | Node rps (p99) | Sluice / better peer (≥ 3) | raw ORT rows/s | Sluice / raw (≥ 0.7) |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
+: >"$work/ratios"
+for r in $(seq "$reps"); do
+  start "$work/naive" -noinfer; ceil=$(once ceiling 20); stop
+  sluice "$work/small.onnx" 64 1ms 1 1; small=$(once sluice 20); stop
+  sluice "$work/large.onnx" 32 2ms 2 1; large=$(once sluice 64); stop
+  start "$work/naive" -model "$work/large.onnx"; naive=$(once naive 64); stop
+  NODE_PATH="$nodedir/node_modules" start node bench/serving/node/server.js "$work/large.onnx"; node=$(once node 64); stop
+  # Raw ONNX Runtime with the batcher-on settings: 2 sessions of one
+  # thread, batches of 32, back to back, no HTTP and no load generator.
+  raw=$(SLUICE_BENCH_RAW=$duration SLUICE_BENCH_MODEL="$work/large.onnx" SLUICE_BENCH_MAX_BATCH=32 \
+    SLUICE_BENCH_INSTANCES=2 SLUICE_BENCH_THREADS=1 "$work/serving.test" | awk '{ print $2 }')
+  echo "$small|$ceil|$large|$naive|$node|$raw" | awk -F'|' -v r="$r" '{
+    split($1, s, "\t"); split($2, c, "\t"); split($3, l, "\t"); split($4, n, "\t"); split($5, o, "\t")
+    best = n[1]; bp = n[4]; if (o[1] > best) { best = o[1]; bp = o[4] }
+    printf "| %d | %s | %s | %.2f | %s (%s ms) | %s (%s ms) | %s (%s ms) | %.2f×, p99 %s vs %s ms | %s | %.2f |\n",
+      r, s[1], c[1], s[1] / c[1], l[1], l[4], n[1], n[4], o[1], o[4], l[1] / best, l[4], bp, $6, l[1] / $6
+    printf "%f %f %f\n", s[1] / c[1], l[1] / best, l[1] / $6 >> "'"$work/ratios"'"
+  }'
+done
+echo
+printf "Medians of the rounds: Sluice / HTTP ceiling %.2f (target ≥ 0.9); Sluice / better peer %.2f× (target ≥ 3); Sluice / raw ONNX Runtime %.2f (target ≥ 0.7).\n\n" \
+  "$(cut -d' ' -f1 "$work/ratios" | median)" "$(cut -d' ' -f2 "$work/ratios" | median)" "$(cut -d' ' -f3 "$work/ratios" | median)"
+
+# Hot swaps under load: the small model at the largest client count,
+# without swaps, then with 100 swaps (load, warm, switch, drain) starting
+# after the load generator's warm-up, one every 25ms.
 sluice "$work/small.onnx" 64 1ms 1 1
-calm=$("$work/loadgen" -url "http://$addr/v1/models/bench:predict" -width 20 -clients "$last" -duration "$duration")
-stop
-start env SLUICE_BENCH_SWAP_EVERY=30ms SLUICE_BENCH_SERVE=127.0.0.1:0 SLUICE_BENCH_MODEL="$work/small.onnx" \
-  SLUICE_BENCH_MAX_BATCH=64 SLUICE_BENCH_DELAY=1ms "$work/serving.test"
-swapping=$("$work/loadgen" -url "http://$addr/v1/models/bench:predict" -width 20 -clients "$last" -duration "$duration")
-stop
-swaps=$(grep -o 'swaps [0-9]* failed [0-9]*' "$work/server.out" | awk '{ printf "%s swaps, %s refused", $2, $4 }')
+calm=$(once sluice 20); stop
+start env SLUICE_BENCH_SWAP_EVERY=25ms SLUICE_BENCH_SWAP_AFTER=1s SLUICE_BENCH_SWAPS=100 SLUICE_BENCH_SERVE=127.0.0.1:0 \
+  SLUICE_BENCH_MODEL="$work/small.onnx" SLUICE_BENCH_MAX_BATCH=64 SLUICE_BENCH_DELAY=1ms "$work/serving.test"
+swapping=$(once sluice 20); stop
+swaps=$(grep -o 'swaps [0-9]* failed [0-9]* over [0-9.]*s' "$work/server.out" | awk '{ printf "%s swaps in %s, %s refused", $2, $6, $4 }')
 echo "### Hot swaps under load: MLP 20→256→256→1, $last clients, $duration"
 echo
 echo "| | requests/s | p50 ms | p99 ms | failed requests |"
 echo "|---|---|---|---|---|"
-echo "$calm" | awk -F'\t' '{ printf "| no swaps | %s | %s | %s | %s |\n", $2, $3, $5, $6 }'
-echo "$swapping" | awk -F'\t' -v s="$swaps" '{ printf "| a swap every 30ms (%s) | %s | %s | %s | %s |\n", s, $2, $3, $5, $6 }'
+echo "$calm" | awk -F'\t' '{ printf "| no swaps | %s | %s | %s | %s |\n", $1, $2, $4, $5 }'
+echo "$swapping" | awk -F'\t' -v s="$swaps" '{ printf "| 100 swaps, one every 25ms (%s) | %s | %s | %s | %s |\n", s, $1, $2, $4, $5 }'
 echo
+
+BENCH_DURATION=$duration bench/serving/features.sh

@@ -29,6 +29,8 @@ import (
 //	SLUICE_BENCH_SWAP_EVERY hot-swap the endpoint this often (versions 1
 //	                        and 2 of the same file, alternately); the count
 //	                        of swaps and failed swaps goes to stderr at exit
+//	SLUICE_BENCH_SWAP_AFTER wait this long before the first swap
+//	SLUICE_BENCH_SWAPS      stop after this many swaps (default: no limit)
 //
 // It prints "listening on ADDR" and serves until SIGTERM or SIGINT.
 func benchServe(addr string) int {
@@ -92,15 +94,30 @@ func benchServe(addr string) int {
 		go func() {
 			defer close(done)
 			swaps, failed := 0, 0
-			defer func() { fmt.Fprintf(os.Stderr, "swaps %d failed %d\n", swaps, failed) }()
-			for tick := time.NewTicker(every); ; {
+			var first, last time.Time
+			defer func() {
+				fmt.Fprintf(os.Stderr, "swaps %d failed %d over %.1fs\n", swaps, failed, last.Sub(first).Seconds())
+			}()
+			after, _ := time.ParseDuration(os.Getenv("SLUICE_BENCH_SWAP_AFTER"))
+			select {
+			case <-stop:
+				return
+			case <-time.After(after):
+			}
+			limit := num("SLUICE_BENCH_SWAPS", -1)
+			for tick := time.NewTicker(every); swaps != limit; {
 				select {
 				case <-stop:
 					return
 				case <-tick.C:
 				}
 				cfg.Version = 3 - cfg.Version
-				if err := s.Deploy(context.Background(), cfg); err != nil {
+				if first.IsZero() {
+					first = time.Now()
+				}
+				err := s.Deploy(context.Background(), cfg)
+				last = time.Now()
+				if err != nil {
 					failed++
 					continue
 				}

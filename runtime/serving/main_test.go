@@ -28,6 +28,9 @@ func TestMain(m *testing.M) {
 	if addr := os.Getenv("SLUICE_BENCH_SERVE"); addr != "" {
 		os.Exit(benchServe(addr)) // bench/serving/run.sh's server, not a test run
 	}
+	if d, err := time.ParseDuration(os.Getenv("SLUICE_BENCH_RAW")); err == nil {
+		os.Exit(benchRaw(d)) // bench/serving/run.sh's raw ONNX Runtime yardstick
+	}
 	ortLib, ortErr = findORT()
 	if ortErr == nil {
 		ortErr = InitORT(ortLib)
