@@ -96,6 +96,9 @@ func (a *applier) remove(ctx context.Context, tx *sql.Tx, c *Change) error {
 		}
 		return stepErr(ReasonDeployFailed, a.drivers.Serving.Remove(ctx, c.Addr.Name))
 	}
+	if c.Addr.Kind == schema.KindModel {
+		return a.unsetAliases(ctx, tx, c.Addr.Name)
+	}
 	if c.Addr.Kind != schema.KindFeature {
 		return nil
 	}

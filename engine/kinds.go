@@ -88,6 +88,9 @@ func (pl *planner) runtime(c *Change) {
 		c.Runtime, c.Detail = []string{planjson.ActionTrain}, trainDetail(exp)
 		pl.commandTrainer(c, exp)
 		return
+	} else if ok {
+		pl.regate(c, exp)
+		return
 	}
 	fv, ok := c.Resource.(*schema.FeatureView)
 	if !ok || c.Effect == planjson.EffectMetadataOnly {

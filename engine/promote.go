@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -28,6 +29,7 @@ type PromotionPlanner interface {
 	PlanPromotion(ctx context.Context, q store.Querier, model, alias string, to int, gates []registry.Gate) (*registry.Promotion, error)
 	Version(ctx context.Context, q store.Querier, model string, n int) (*registry.Version, error)
 	LastVersion(ctx context.Context, q store.Querier, model string) (int, error)
+	Aliases(ctx context.Context, q store.Querier, model string) (map[string]int, error)
 }
 
 var _ PromotionPlanner = (*registry.Registry)(nil)
@@ -36,6 +38,7 @@ var _ PromotionPlanner = (*registry.Registry)(nil)
 type Promoter interface {
 	PromotionPlanner
 	Promote(ctx context.Context, tx *sql.Tx, m registry.Move) (registry.Moved, error)
+	RemoveAlias(ctx context.Context, tx *sql.Tx, model, alias, commit string, reason registry.Reason) error
 }
 
 var _ Promoter = (*registry.Registry)(nil)
@@ -81,6 +84,11 @@ func promotions(ctx context.Context, r PromotionPlanner, q store.Querier, spec *
 			out = append(out, p)
 		}
 	}
+	unsets, err := removedAliases(ctx, r, q, m)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, unsets...)
 	// A version another alias will point to once git's aliases are all
 	// applied is not archived by archive_previous either.
 	for _, p := range out {
@@ -88,6 +96,22 @@ func promotions(ctx context.Context, r PromotionPlanner, q store.Querier, spec *
 			if alias != p.Alias && m.Aliases[alias] == p.From && !slices.Contains(p.FromShared, alias) {
 				p.FromShared = append(p.FromShared, alias)
 			}
+		}
+	}
+	return out, nil
+}
+
+// removedAliases plans unsetting each alias the registry has that git no
+// longer declares for m; the alias's history keeps where it pointed.
+func removedAliases(ctx context.Context, r PromotionPlanner, q store.Querier, m *schema.Model) ([]*registry.Promotion, error) {
+	current, err := r.Aliases(ctx, q, m.Addr.Name)
+	if err != nil && !registryMissing(err) {
+		return nil, err
+	}
+	var out []*registry.Promotion
+	for _, alias := range slices.Sorted(maps.Keys(current)) {
+		if _, ok := m.Aliases[alias]; !ok {
+			out = append(out, &registry.Promotion{Model: m.Addr.Name, Alias: alias, From: current[alias]})
 		}
 	}
 	return out, nil
@@ -165,6 +189,13 @@ func (a *applier) promoteStep(ctx context.Context, tx *sql.Tx, m *schema.Model) 
 		if p.Refused != "" {
 			return "", stepErrf(ReasonPromotionRefused, "%s refused: %s", p, p.Refused)
 		}
+		if p.To == 0 {
+			if err := r.RemoveAlias(ctx, tx, m.Addr.Name, p.Alias, a.plan.Revision.Commit, registry.ReasonGit); err != nil {
+				return "", err
+			}
+			done = append(done, p.String())
+			continue
+		}
 		moved, err := r.Promote(ctx, tx, registry.Move{Model: m.Addr.Name, Alias: p.Alias, Version: p.To,
 			Commit: a.plan.Revision.Commit, Reason: registry.ReasonGit, ArchivePrevious: p.Archives(m.ArchivePrevious) != 0})
 		if err != nil {
@@ -230,4 +261,26 @@ func promotionsJSON(c *Change) []planjson.Promotion {
 		out[i] = j
 	}
 	return out
+}
+
+// unsetAliases removes every alias of a model git no longer declares at
+// all; its versions and the aliases' history stay.
+func (a *applier) unsetAliases(ctx context.Context, tx *sql.Tx, model string) error {
+	r := a.drivers.Registry
+	if r == nil {
+		return nil
+	}
+	current, err := r.Aliases(ctx, tx, model)
+	if err != nil {
+		if registryMissing(err) {
+			return nil
+		}
+		return err
+	}
+	for _, alias := range slices.Sorted(maps.Keys(current)) {
+		if err := r.RemoveAlias(ctx, tx, model, alias, a.plan.Revision.Commit, registry.ReasonGit); err != nil {
+			return stepErr(ReasonPromotionRefused, err)
+		}
+	}
+	return nil
 }

@@ -164,3 +164,40 @@ func TestPlanJSONCarriesEachPromotionsVerdictsAgainstTheIncumbent(t *testing.T) 
 		t.Fatalf("verdict %+v, want both values, their delta, the bound and who declared it", v)
 	}
 }
+
+func TestAnAliasRemovedFromGitIsUnsetWithItsHistoryKept(t *testing.T) {
+	ortlib.Need(t)
+	ctx := context.Background()
+	db := openState(t)
+	d := newTrainingDrivers(t, db)
+	applyWith(t, db, d.Drivers, fraudRepo(withAliases(fraudSpec, "models: fraud: aliases: {production: 1, staging: 1}")), "c1")
+
+	p, res := applyWith(t, db, d.Drivers, fraudRepo(withAliases(fraudSpec, "models: fraud: aliases: production: 1")), "c2")
+	c := changeOf(p, "models.fraud")
+	if len(c.Promotions) != 1 || c.Promotions[0].To != 0 || c.Promotions[0].Alias != "staging" || !contains(c.Runtime, planjson.ActionPromote) {
+		t.Fatalf("plan %s %v promotions %+v, want staging unset", c.Action, c.Runtime, c.Promotions)
+	}
+	if !strings.Contains(c.Detail, "unset fraud staging (was 1)") {
+		t.Fatalf("detail %q", c.Detail)
+	}
+	if s := stepOf(t, res, "models.fraud"); s.Status != store.Ready {
+		t.Fatalf("step %+v", s)
+	}
+	if a, _ := d.registry.Aliases(ctx, db, "fraud"); len(a) != 1 || a["production"] != 1 {
+		t.Fatalf("aliases %v, want only production", a)
+	}
+	h, err := d.registry.History(ctx, db, "fraud", "staging")
+	if err != nil || len(h) != 2 || h[1].To != 0 || h[1].From != 1 || h[1].Commit != "c2" {
+		t.Fatalf("staging history %+v (%v), want set at c1 and unset at c2", h, err)
+	}
+
+	// A model removed from git (with its experiment) leaves no alias behind.
+	gone := fraudRepo(strings.Split(fraudSpec, "models: fraud:")[0])
+	applyWith(t, db, d.Drivers, gone, "c3")
+	if a, _ := d.registry.Aliases(ctx, db, "fraud"); len(a) != 0 {
+		t.Fatalf("aliases %v after the model left git, want none", a)
+	}
+	if vs, _ := d.registry.Versions(ctx, db, "fraud"); len(vs) != 1 {
+		t.Fatalf("%d versions, want v1 kept", len(vs))
+	}
+}

@@ -245,3 +245,28 @@ func TestExperimentsOfOneModelRegisterVersionsInNameOrder(t *testing.T) {
 		}
 	}
 }
+
+func TestAGateOnlyEditOfAnExperimentRetrainsNothingAndShowsTheNewVerdicts(t *testing.T) {
+	ortlib.Need(t)
+	ctx := context.Background()
+	db := openState(t)
+	d := newTrainingDrivers(t, db)
+	gated := func(expr string) fstest.MapFS {
+		return fraudRepo(strings.Replace(fraudSpec, "split: {holdout: 0.25, seed: 1}", "split: {holdout: 0.25, seed: 1}\n\tgates: roc_auc: \""+expr+"\"", 1))
+	}
+	applyWith(t, db, d.Drivers, gated(">= 0.5"), "c1")
+	p, res := applyWith(t, db, d.Drivers, gated(">= 1.01"), "c2")
+	c := changeOf(p, "experiments.lr")
+	if c.Action != planjson.ActionUpdate || c.Effect != planjson.EffectMetadataOnly || len(c.Runtime) != 0 {
+		t.Fatalf("plan %s [%s] %v, want a metadata-only update", c.Action, c.Effect, c.Runtime)
+	}
+	if !strings.Contains(c.Detail, "not retrained") || !strings.Contains(c.Detail, "fraud v1 against them: roc_auc") || !strings.Contains(c.Detail, "✗") {
+		t.Fatalf("detail %q, want v1 judged by the new gate", c.Detail)
+	}
+	if s := stepOf(t, res, "experiments.lr"); s.Status != store.Ready {
+		t.Fatalf("step %+v", s)
+	}
+	if n, _ := d.registry.LastVersion(ctx, db, "fraud"); n != 1 {
+		t.Fatalf("last version %d after a gate-only edit, want 1", n)
+	}
+}

@@ -42,14 +42,18 @@ func (p *Promotion) NoOp() bool { return p.From == p.To }
 // Archives returns the version the move would archive when the model has
 // archive_previous set; 0 when none would be.
 func (p *Promotion) Archives(archivePrevious bool) int {
-	if !archivePrevious || p.NoOp() || p.From == 0 || len(p.FromShared) > 0 || p.Refused != "" {
+	if !archivePrevious || p.NoOp() || p.From == 0 || p.To == 0 || len(p.FromShared) > 0 || p.Refused != "" {
 		return 0
 	}
 	return p.From
 }
 
-// String reads like "promote fraud-detector production 2 → 3".
+// String reads like "promote fraud-detector production 2 → 3", or "unset
+// fraud-detector staging (was 2)" when the alias is to be removed (To 0).
 func (p *Promotion) String() string {
+	if p.To == 0 {
+		return fmt.Sprintf("unset %s %s (was %d)", p.Model, p.Alias, p.From)
+	}
 	return fmt.Sprintf("promote %s %s %s → %d", p.Model, p.Alias, versionOrNone(p.From), p.To)
 }
 
