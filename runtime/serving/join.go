@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -161,7 +162,7 @@ func isFloat(d DType) bool { return d == Float32 || d == Float64 }
 // filled by default.
 func (v *version) joinFeatures(ctx context.Context, named map[string]Tensor, missing *[]int) error {
 	j := v.joined
-	entities, err := entityRows(j.EntityKeys, named)
+	entities, err := entityRows(j.EntityKeys, named, func(name string) bool { _, ok := v.inputAt[name]; return ok })
 	if err != nil {
 		return err
 	}
@@ -210,9 +211,10 @@ func (v *version) joinFeatures(ctx context.Context, named map[string]Tensor, mis
 	return nil
 }
 
-// entityRows takes the entity keys out of named, one row of key texts per
-// request row.
-func entityRows(keys []string, named map[string]Tensor) ([][]string, error) {
+// entityRows reads the entity keys of named, one row of key texts per
+// request row, and takes them out of named unless the model also takes
+// an input of that name (which then reads them in its own type).
+func entityRows(keys []string, named map[string]Tensor, modelTakes func(string) bool) ([][]string, error) {
 	cols := make([]Tensor, len(keys))
 	for i, k := range keys {
 		t, ok := named[k]
@@ -226,16 +228,34 @@ func entityRows(keys []string, named map[string]Tensor) ([][]string, error) {
 			return nil, badInput("entity keys %q and %q have %d and %d rows", keys[0], k, cols[0].Rows(), t.Rows())
 		}
 		cols[i] = t
-		delete(named, k)
+		if !modelTakes(k) {
+			delete(named, k)
+		}
 	}
 	rows := make([][]string, cols[0].Rows())
 	for r := range rows {
 		rows[r] = make([]string, len(keys))
 		for i := range cols {
-			rows[r][i] = cols[i].Str[r]
+			rows[r][i] = keyText(&cols[i], r)
 		}
 	}
 	return rows, nil
+}
+
+// keyText is element r of an entity key column as text: a key the model
+// also takes as a number arrives as one.
+func keyText(t *Tensor, r int) string {
+	switch t.DType {
+	case String:
+		return t.Str[r]
+	case Int64:
+		return strconv.FormatInt(t.I64[r], 10)
+	case Float32:
+		return strconv.FormatFloat(float64(t.F32[r]), 'g', -1, 32)
+	case Float64:
+		return strconv.FormatFloat(t.F64[r], 'g', -1, 64)
+	}
+	return ""
 }
 
 // denseTensor is the features of every row as one float [N, D] tensor.

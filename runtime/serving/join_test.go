@@ -161,3 +161,19 @@ func TestDeployRefusesAJoinWhoseFeaturesDoNotFitTheModel(t *testing.T) {
 		t.Errorf("dense join of the wrong width: %v", err)
 	}
 }
+
+func TestAnEntityKeyTheModelAlsoTakesFeedsBoth(t *testing.T) {
+	st := &lookupTable{width: 1, rows: map[string][]FeatureValue{"5": {{Value: "gold"}}}}
+	ts := newServer(t)
+	ts.deploy(t, Config{Endpoint: "types", Version: 1, Path: model("types.onnx"), Join: &FeatureJoin{
+		EntityKeys: []string{"n"}, Lookup: st.lookup, OnMissing: "error",
+		Features: []JoinedFeature{{Ref: "users:tag", Input: "tag", Type: "string", Keys: []string{"n"}}},
+	}})
+	r := ts.post(t, "/v1/models/types:predict", `{"instances":[{"n":[5],"x":[1,2]}]}`)
+	if r.code != 200 || !strings.Contains(r.raw, `"total":[8],"twice":[10],"tag_out":["gold"]`) {
+		t.Fatalf("%d %s, want n=5 fed to the model and used as the key", r.code, r.raw)
+	}
+	if len(st.calls) != 1 || st.calls[0][0][0] != "5" {
+		t.Errorf("lookups %v, want key \"5\"", st.calls)
+	}
+}
