@@ -11,7 +11,7 @@ export SLUICE_CACHE := $(CACHE)
 export SLUICE_ORT_LIB ?= $(ORT_LIB)
 export ORT_NPM_VERSION := $(ORT_VERSION)
 
-.PHONY: all build run apply-example test test-short bench bench-deps ort fmt vet clean reliability
+.PHONY: all build run apply-example test test-short bench bench-deps ort fmt vet clean reliability fuzz-short
 
 all: build
 
@@ -54,6 +54,17 @@ vet:
 
 test: ort fmt vet
 	$(GO) test -race -count=1 ./...
+	$(MAKE) fuzz-short
+
+# fuzz-short runs each fuzz target for FUZZTIME; a crash it finds is saved
+# under the package's testdata/fuzz and becomes a regression test.
+FUZZTIME ?= 3s
+FUZZ_TARGETS := schema:FuzzLoad engine/daemon:FuzzVerifyHook runtime/serving:FuzzDecoders runtime/training:FuzzParseFilter
+fuzz-short:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "fuzz $${t#*:} in ./$${t%%:*} for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) ./$${t%%:*}; \
+	done
 
 # reliability runs the whole reliability suite in full mode (200 crash
 # trials, longer load and fault runs) against bin/sluice; `make test` runs
