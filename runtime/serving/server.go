@@ -120,13 +120,35 @@ func New(opts Options) (*Server, error) {
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // Serve answers requests on ln until Close. The listener is the server's,
-// not an endpoint's: it outlives every swap.
+// not an endpoint's: it outlives every swap. Connections that open with
+// HTTP/2's preface go to the gRPC service's own transport, the rest to
+// net/http (see demux.go).
 func (s *Server) Serve(ln net.Listener) error {
-	err := s.http.Serve(ln)
+	httpL := newConnListener(ln) // closing it (Shutdown does) closes ln
+	grpcL := newConnListener(nil)
+	grpcL.addr = ln.Addr()
+	go s.grpc.Serve(grpcL)
+	go demux(ln, httpL, grpcL, s.opts.ReadHeaderTimeout)
+	err := s.http.Serve(httpL)
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}
 	return err
+}
+
+// stopGRPC lets the gRPC calls in flight finish, until ctx ends.
+func stopGRPC(ctx context.Context, g *grpc.Server) {
+	done := make(chan struct{})
+	go func() {
+		g.GracefulStop()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		g.Stop()
+		<-done
+	}
 }
 
 // lookup returns the named endpoint, or nil.
@@ -195,7 +217,7 @@ func (s *Server) Close(ctx context.Context) error {
 		s.http.Close()
 		err = fmt.Errorf("shut down serving listener: %w", err)
 	}
-	s.grpc.Stop()
+	stopGRPC(shutCtx, s.grpc)
 	for _, st := range s.Statuses() {
 		if rerr := s.Remove(context.WithoutCancel(ctx), st.Name); rerr != nil && err == nil {
 			err = rerr
