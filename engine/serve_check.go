@@ -26,9 +26,9 @@ func (pl *planner) checkEndpoint(e *schema.Endpoint, target int) {
 		return
 	}
 	versions := []int{target}
-	for _, t := range []*schema.Target{canaryTarget(e), e.Shadow} {
-		if t != nil && t.Version > 0 && t.Version != target {
-			versions = append(versions, t.Version)
+	for _, key := range []string{outputCanary, outputShadow} {
+		if n, ok := pl.variantTargets(e, target)[key]; ok {
+			versions = append(versions, n)
 		}
 	}
 	for _, n := range versions {
