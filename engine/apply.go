@@ -20,6 +20,11 @@ type Options struct {
 	Hooks []Hook
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// StepContext, when set, gives each step a context of its own derived
+	// from the apply's, so a caller can cancel one step (a training run a
+	// newer revision made moot) and let the others go on. A step whose
+	// context is cancelled with a cause records ReasonCancelled and it.
+	StepContext func(ctx context.Context, c *Change) (context.Context, context.CancelFunc)
 }
 
 // Result is how an apply ended.

@@ -26,6 +26,10 @@ const (
 	ReasonApplyFailed = "ApplyFailed"
 	// ReasonInterrupted: an apply stopped before this step finished.
 	ReasonInterrupted = "Interrupted"
+	// ReasonCancelled: the step alone was cancelled (a training run whose
+	// experiment says on_new_revision: "cancel", when a newer revision
+	// landed); the message says why.
+	ReasonCancelled = "Cancelled"
 )
 
 // StepError is a failed step with the condition reason it should record.

@@ -24,7 +24,13 @@ type StepResult struct {
 // run executes one change. Its runtime work, its record and its condition
 // commit in one transaction; a failure rolls all of it back (the last good
 // data stays) and is recorded in a transaction of its own.
-func (a *applier) run(ctx context.Context, c *Change) {
+func (a *applier) run(applyCtx context.Context, c *Change) {
+	ctx := applyCtx
+	if a.opts.StepContext != nil {
+		var cancel context.CancelFunc
+		ctx, cancel = a.opts.StepContext(applyCtx, c)
+		defer cancel()
+	}
 	for _, h := range a.opts.Hooks {
 		h.PreStep(c)
 	}
@@ -41,7 +47,10 @@ func (a *applier) run(ctx context.Context, c *Change) {
 	})
 	if err != nil {
 		r = StepResult{Addr: c.Addr, Status: store.Failed, Reason: reasonOf(err), Message: err.Error(), Duration: a.opts.Now().Sub(start)}
-		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		switch cause := context.Cause(ctx); {
+		case applyCtx.Err() == nil && ctx.Err() != nil && cause != nil && !errors.Is(cause, context.Canceled):
+			r.Reason, r.Message = ReasonCancelled, cause.Error()
+		case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
 			r.Reason, r.Message = ReasonInterrupted, "apply was interrupted; the next apply resumes here"
 		}
 		a.recordFailure(context.WithoutCancel(ctx), c, r, err)

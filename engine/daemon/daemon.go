@@ -116,6 +116,7 @@ type Daemon struct {
 	done       chan struct{} // closed when the loop and triggers have returned
 	loopDone   chan struct{} // closed when the loop has returned
 	kick       chan struct{}
+	moved      chan struct{} // like kick, for the watch of newer revisions during an apply
 	syncs      chan chan error
 
 	mu sync.Mutex
@@ -153,7 +154,8 @@ func Start(ctx context.Context, cfg Config) (*Daemon, error) {
 		}
 	}
 	d := &Daemon{cfg: cfg, log: cfg.Logger, remote: isRemote(cfg.Repo), done: make(chan struct{}), loopDone: make(chan struct{}),
-		kick: make(chan struct{}, 1), syncs: make(chan chan error)}
+		kick: make(chan struct{}, 1), moved: make(chan struct{}, 1), syncs: make(chan chan error)}
+	d.st.training = map[string]*trainingStep{}
 	if d.log == nil {
 		d.log = slog.New(slog.DiscardHandler)
 	}
@@ -290,6 +292,10 @@ func (d *Daemon) Sync(ctx context.Context) error {
 func (d *Daemon) poke() {
 	select {
 	case d.kick <- struct{}{}:
+	default:
+	}
+	select {
+	case d.moved <- struct{}{}:
 	default:
 	}
 }

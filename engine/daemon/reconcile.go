@@ -151,7 +151,19 @@ func (d *Daemon) reconcile(ctx context.Context, t target, rev *source.Revision) 
 	}
 	d.setPhase(phaseApplying, "")
 	hooks := append([]engine.Hook{progress{d, rev}}, d.cfg.Hooks...)
-	res, err := engine.Apply(d.applyCtx, d.cfg.DB, p, d.cfg.Drivers, engine.Options{Parallelism: d.cfg.Parallelism, Hooks: hooks})
+	d.mu.Lock()
+	if d.st.superseded != nil && d.st.superseded.Commit != rev.Commit {
+		d.st.superseded = nil
+	}
+	d.mu.Unlock()
+	// The branch is still watched while training runs: a newer commit
+	// cancels the experiments that say on_new_revision: "cancel".
+	watched := make(chan struct{})
+	go d.watchNewer(rev, watched)
+	res, err := engine.Apply(d.applyCtx, d.cfg.DB, p, d.cfg.Drivers, engine.Options{Parallelism: d.cfg.Parallelism, Hooks: hooks,
+		StepContext: d.stepContext})
+	close(watched)
+	d.flushSuperseded(ctx)
 	if err == nil {
 		d.notify.setTargets(spec) // the revision is in force, applied or partial
 	}

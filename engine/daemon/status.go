@@ -33,6 +33,12 @@ type state struct {
 	failures      int // consecutive failed passes
 	nextRetry     time.Time
 	webhooks      WebhookStats
+	// training holds the training steps in progress, by address.
+	training map[string]*trainingStep
+	// superseded is what a newer commit did to the last apply's training.
+	superseded *Superseded
+	// pendingEvents wait for the apply to end before they are recorded.
+	pendingEvents []store.Event
 	// lastRejectEvent is when a rejected webhook was last recorded as an event.
 	lastRejectEvent time.Time
 }
@@ -67,6 +73,9 @@ type Status struct {
 	// daemon stopped reconciling.
 	LockLost bool         `json:"lock_lost,omitempty"`
 	Webhooks WebhookStats `json:"webhooks"`
+	// Superseded says which training steps a newer commit cancelled or let
+	// finish, during the last apply it overtook.
+	Superseded *Superseded `json:"superseded,omitempty"`
 	// Notifications count notices sent to the repository's webhooks.
 	Notifications NotifyStats `json:"notifications"`
 }
@@ -162,6 +171,10 @@ func (d *Daemon) Status(ctx context.Context) (*Status, error) {
 	s.LockLost = d.st.lockLost
 	s.Failures, s.FetchError, s.Webhooks = d.st.failures, d.st.fetchErr, d.st.webhooks
 	s.Notifications = d.notify.snapshot()
+	if sp := d.st.superseded; sp != nil {
+		c := *sp
+		s.Superseded = &c
+	}
 	if f := d.st.failure; f != nil {
 		s.LastError = &ErrorInfo{Commit: f.Commit, Ref: f.Ref, Reason: f.Reason, Message: f.Message, Errors: f.Errors,
 			At: f.At, Stalled: f.stalled, Recheck: f.target == targetCurrent}
