@@ -117,7 +117,7 @@ type Daemon struct {
 	loopDone   chan struct{} // closed when the loop has returned
 	kick       chan struct{}
 	moved      chan struct{} // like kick, for the watch of newer revisions during an apply
-	syncs      chan chan error
+	syncs      chan syncRequest
 
 	mu sync.Mutex
 	st state
@@ -154,7 +154,7 @@ func Start(ctx context.Context, cfg Config) (*Daemon, error) {
 		}
 	}
 	d := &Daemon{cfg: cfg, log: cfg.Logger, remote: isRemote(cfg.Repo), done: make(chan struct{}), loopDone: make(chan struct{}),
-		kick: make(chan struct{}, 1), moved: make(chan struct{}, 1), syncs: make(chan chan error)}
+		kick: make(chan struct{}, 1), moved: make(chan struct{}, 1), syncs: make(chan syncRequest)}
 	d.st.training = map[string]*trainingStep{}
 	if d.log == nil {
 		d.log = slog.New(slog.DiscardHandler)
@@ -271,9 +271,24 @@ func (d *Daemon) Close(ctx context.Context) error {
 // when that reconcile is done: nil when the head is applied (or was
 // already), else why not.
 func (d *Daemon) Sync(ctx context.Context) error {
+	return d.passNow(ctx, targetHead)
+}
+
+// recheckNow runs the periodic re-check of the revision in force now.
+func (d *Daemon) recheckNow(ctx context.Context) error {
+	return d.passNow(ctx, targetCurrent)
+}
+
+// syncRequest asks the loop for a pass of t now.
+type syncRequest struct {
+	t     target
+	reply chan error
+}
+
+func (d *Daemon) passNow(ctx context.Context, t target) error {
 	reply := make(chan error, 1)
 	select {
-	case d.syncs <- reply:
+	case d.syncs <- syncRequest{t, reply}:
 	case <-d.loopDone:
 		return errors.New("the reconcile loop has stopped")
 	case <-ctx.Done():

@@ -80,7 +80,7 @@ func openDB(t *testing.T, path string) *store.DB {
 	return db
 }
 
-func drivers(t *testing.T, db *store.DB) engine.Drivers {
+func drivers(t testing.TB, db *store.DB) engine.Drivers {
 	t.Helper()
 	fs, err := features.New(context.Background(), db)
 	if err != nil {

@@ -56,8 +56,8 @@ func (d *Daemon) loop(ctx context.Context) {
 			d.st.force = false
 			d.mu.Unlock()
 			d.pass(ctx, targetHead, force)
-		case reply := <-d.syncs:
-			reply <- d.pass(ctx, targetHead, true)
+		case r := <-d.syncs:
+			r.reply <- d.pass(ctx, r.t, true)
 		case <-retry.C:
 			d.mu.Lock()
 			t := targetHead
