@@ -172,7 +172,12 @@ func Start(ctx context.Context, cfg Config) (*Daemon, error) {
 			d.lease.Release(ctx)
 			return nil, fmt.Errorf("start daemon: listen: %w", err)
 		}
+		// A slow client cannot hold a connection: headers within 10s, a
+		// whole request within 30s, an idle keep-alive for 2 min. Writing
+		// may take up to 10 min, for POST /api/sync?wait=true answering
+		// after a long apply.
 		d.srv = &http.Server{Handler: d.Handler(), ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout: 30 * time.Second, WriteTimeout: 10 * time.Minute, IdleTimeout: 2 * time.Minute,
 			ErrorLog: slog.NewLogLogger(d.log.Handler(), slog.LevelWarn)}
 		// Clients of the state file (sluice status) find the API here; a
 		// failure only costs them the live view.
