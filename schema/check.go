@@ -128,17 +128,39 @@ func (c *checker) featureRef(m *Meta, field, ref string, entities []string) {
 func (c *checker) sourcePath(src *Source, dataRoots []string) {
 	p := src.Path
 	if filepath.IsAbs(p) {
-		for _, root := range dataRoots {
-			if rel, err := filepath.Rel(root, filepath.Clean(p)); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
-				return
+		if !underAny(filepath.Clean(p), dataRoots) {
+			c.errf(&src.Meta, "path", "path %q is outside the repository and every data root (add one with --data-root)", p)
+			return
+		}
+		// A symbolic link inside a data root may lead out of it: judge the
+		// file it resolves to. A missing file is reported when it is read.
+		if real, err := filepath.EvalSymlinks(p); err == nil {
+			roots := make([]string, len(dataRoots))
+			for i, r := range dataRoots {
+				if roots[i], err = filepath.EvalSymlinks(r); err != nil {
+					roots[i] = r
+				}
+			}
+			if !underAny(real, roots) {
+				c.errf(&src.Meta, "path", "path %q leads outside every data root through a symbolic link (to %s)", p, real)
 			}
 		}
-		c.errf(&src.Meta, "path", "path %q is outside the repository and every data root (add one with --data-root)", p)
 		return
 	}
 	if clean := path.Clean(p); clean == ".." || strings.HasPrefix(clean, "../") {
 		c.errf(&src.Meta, "path", "path %q escapes the repository", p)
 	}
+}
+
+// underAny reports whether the clean absolute path p is one of roots or
+// inside one.
+func underAny(p string, roots []string) bool {
+	for _, root := range roots {
+		if rel, err := filepath.Rel(root, p); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
+			return true
+		}
+	}
+	return false
 }
 
 func singular(k Kind) string {
