@@ -57,8 +57,9 @@ type Monitor struct {
 	Notify func(ctx context.Context, spec *schema.Spec, ev store.Event)
 	// Retrain trains experiment again with the newest data and registers
 	// the new version, promoting it to promoteTo (when not empty) behind
-	// the same gates; nil makes retrain fail with a clear reason.
-	Retrain func(ctx context.Context, spec *schema.Spec, experiment, promoteTo string) error
+	// the same gates, and says what it did; nil makes retrain fail with a
+	// clear reason.
+	Retrain func(ctx context.Context, spec *schema.Spec, experiment, promoteTo string) (string, error)
 	// Commit is the revision applied now, recorded with a rollback's hold.
 	Commit func() string
 	Now    func() time.Time

@@ -70,12 +70,13 @@ func (m *Monitor) retrain(ctx context.Context, spec *schema.Spec, p *schema.Drif
 		ev.Message = fmt.Sprintf("retrain of %s: this process cannot train; %s v%d keeps serving", exp, r.Model, r.Version)
 		return ev
 	}
-	if err := m.Retrain(ctx, spec, exp, p.PromoteTo); err != nil {
+	did, err := m.Retrain(ctx, spec, exp, p.PromoteTo)
+	if err != nil {
 		ev.Message = fmt.Sprintf("retrain of %s failed: %v; %s v%d keeps serving (drift: %s)", exp, err, r.Model, r.Version, Summary(r))
 		return ev
 	}
 	ev.Reason, ev.Type = ReasonRetrainStarted, "Normal"
-	ev.Message = fmt.Sprintf("retrained %s on drift: %s", exp, Summary(r))
+	ev.Message = fmt.Sprintf("retrained %s on drift (%s): %s", exp, did, Summary(r))
 	return ev
 }
 

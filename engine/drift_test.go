@@ -198,22 +198,23 @@ func TestDriftRollbackServesThePreviousVersionAndHoldsUntilANewCommit(t *testing
 
 func TestDriftRetrainStartsTheServingVersionsExperiment(t *testing.T) {
 	w := newDriftWorld(t, `"retrain"`)
-	w.mon.Retrain = func(_ context.Context, _ *schema.Spec, exp, promoteTo string) error {
+	w.mon.Retrain = func(_ context.Context, _ *schema.Spec, exp, promoteTo string) (string, error) {
 		w.retrains = append(w.retrains, exp+"→"+promoteTo)
-		return nil
+		return "registered fraud v3", nil
 	}
 	w.send(60, 2, true)
 	w.check()
 	w.check()
-	if len(w.retrains) != 1 || w.retrains[0] != "lr→" || len(w.events(ReasonRetrainStarted)) != 1 {
+	ev := w.events(ReasonRetrainStarted)
+	if len(w.retrains) != 1 || w.retrains[0] != "lr→" || len(ev) != 1 || !strings.Contains(ev[0].Message, "retrained lr on drift (registered fraud v3): 2 of 2 features drifted") {
 		t.Fatalf("retrains %v, events %+v", w.retrains, w.events(ReasonRetrainStarted))
 	}
 }
 
 func TestAFailedRetrainIsReportedOnceAndTheServingVersionStays(t *testing.T) {
 	w := newDriftWorld(t, `"retrain"`)
-	w.mon.Retrain = func(context.Context, *schema.Spec, string, string) error {
-		return errors.New("dataset: no rows")
+	w.mon.Retrain = func(context.Context, *schema.Spec, string, string) (string, error) {
+		return "", errors.New("dataset: no rows")
 	}
 	w.send(60, 2, true)
 	w.check()
