@@ -26,11 +26,15 @@ func (a *applier) storeReference(ctx context.Context, q store.Querier, exp *sche
 		return nil
 	}
 	cols := referenceColumns(fit.train)
-	preds, err := fit.result.Model.Predict(ctx, fit.train)
-	if err != nil {
-		return fmt.Errorf("drift reference of %s v%d: predict the training rows: %w", exp.Model, version, err)
+	// A command trainer's model exists only as ONNX; its outputs have no
+	// reference yet, and prediction drift is not judged for it.
+	if fit.result != nil && fit.result.Model != nil {
+		preds, err := fit.result.Model.Predict(ctx, fit.train)
+		if err != nil {
+			return fmt.Errorf("drift reference of %s v%d: predict the training rows: %w", exp.Model, version, err)
+		}
+		cols = append(cols, predictionColumns(preds)...)
 	}
-	cols = append(cols, predictionColumns(preds)...)
 	ref, err := drift.Fit(exp.Model, version, cols, a.opts.Now())
 	if err != nil {
 		return fmt.Errorf("drift reference of %s v%d: %w", exp.Model, version, err)

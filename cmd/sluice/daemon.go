@@ -129,6 +129,11 @@ func (a *app) runDaemon(ctx context.Context, f *daemonFlags) error {
 	}
 	if plane != nil {
 		cfg.Drivers.Serving = plane.srv
+		stopDrift, err := a.watchDrift(ctx, &cfg, plane, repo, cfg.DataRoots)
+		if err != nil {
+			return err
+		}
+		defer stopDrift()
 		plane.readFeaturesFrom(cfg.Drivers.Online)
 		defer plane.close(context.WithoutCancel(ctx), a.stderr)
 		fmt.Fprintf(a.stderr, "sluice daemon: serving endpoints on http://%s\n", plane.ln.Addr())

@@ -6,10 +6,14 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strings"
 
 	"sluice/engine"
+	"sluice/engine/daemon"
 	"sluice/runtime/features"
 	"sluice/runtime/serving"
+	"sluice/runtime/store"
+	"sluice/schema"
 )
 
 // dataPlane is the daemon's inference server and its listener.
@@ -73,4 +77,55 @@ func (p *dataPlane) readFeaturesFrom(online engine.OnlineReader) {
 	if fs, ok := online.(*features.Store); ok {
 		p.srv.SetOnlineFeatures(feastReader(fs))
 	}
+}
+
+// watchDrift makes the daemon's endpoints capture and its drift policies
+// run: endpoints deploy through a capturing server, POST /v1/feedback
+// records labels, and the monitor checks the policies of the revision in
+// force (loaded again when the daemon applies another), retraining with the
+// daemon's own drivers under the lock it holds. It returns the cleanup.
+func (a *app) watchDrift(ctx context.Context, cfg *daemon.Config, p *dataPlane, repo string, roots []string) (func(), error) {
+	cur := &appliedSpec{a: a, db: cfg.DB, repo: repo, roots: roots}
+	spec := cur.get(ctx)
+	if spec == nil {
+		spec = &schema.Spec{}
+	}
+	dr, err := a.startDrift(ctx, cfg.DB, p.srv, spec, cfg.Logger)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Drivers.Serving = dr.swap
+	dr.joinFrom(cfg.Drivers.Online)
+	dr.mon.Retrain = func(ctx context.Context, spec *schema.Spec, exp, promoteTo string) (string, error) {
+		return trainOnDrift(ctx, cfg.DB, cfg.Drivers, cur.loaded, spec, exp, promoteTo)
+	}
+	dr.run(ctx, func() *schema.Spec { return cur.get(ctx) })
+	return func() { dr.close(context.WithoutCancel(ctx)) }, nil
+}
+
+// appliedSpec loads the spec of the revision the state has in force, again
+// only when that revision changes.
+type appliedSpec struct {
+	a      *app
+	db     *store.DB
+	repo   string
+	roots  []string
+	commit string
+	loaded *loaded
+}
+
+func (s *appliedSpec) get(ctx context.Context) *schema.Spec {
+	rev, err := store.CurrentRevision(ctx, s.db)
+	if err != nil || rev == nil {
+		return nil
+	}
+	if rev.Commit != s.commit {
+		f := specFlags{repo: s.repo, rev: strings.TrimSuffix(rev.Commit, "+worktree"), path: rev.Path, dataRoots: s.roots}
+		l, err := s.a.load(ctx, &f)
+		if err != nil {
+			return nil
+		}
+		s.commit, s.loaded = rev.Commit, l
+	}
+	return s.loaded.spec
 }

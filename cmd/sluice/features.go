@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"sluice/engine"
+	"sluice/runtime/drift"
 	"sluice/runtime/features"
 	"sluice/runtime/registry"
 	"sluice/runtime/store"
@@ -36,7 +37,11 @@ func newDrivers(ctx context.Context, db *store.DB, ortLib string) (engine.Driver
 	if err != nil {
 		return engine.Drivers{}, err
 	}
-	d := engine.Drivers{Features: fs, History: fs, Online: fs, Tracker: tr, Registry: reg}
+	ds, err := drift.Open(ctx, db)
+	if err != nil {
+		return engine.Drivers{}, err
+	}
+	d := engine.Drivers{Features: fs, History: fs, Online: fs, Tracker: tr, Registry: reg, Drift: ds}
 	if db.Path != "" && db.Path != ":memory:" {
 		d.ArtifactDir = filepath.Join(filepath.Dir(db.Path), "artifacts")
 	}

@@ -104,6 +104,8 @@ func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		a.runsCmd(),
 		a.trainCmd(),
 		a.modelsCmd(),
+		a.driftCmd(),
+		a.feedbackCmd(),
 		a.versionCmd(),
 	)
 	return root

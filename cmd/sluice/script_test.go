@@ -32,8 +32,9 @@ func TestScripts(t *testing.T) {
 		RequireUniqueNames:  true,
 		Setup:               setupScript,
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"commit": cmdCommit,
-			"sql":    cmdSQL,
+			"commit":  cmdCommit,
+			"sql":     cmdSQL,
+			"capture": cmdCapture,
 		},
 	})
 }

@@ -17,6 +17,7 @@ import (
 	"sluice/runtime/features"
 	"sluice/runtime/serving"
 	"sluice/runtime/store"
+	"sluice/schema"
 )
 
 // drainTimeout bounds how long a stopping server waits for requests in flight.
@@ -74,11 +75,27 @@ func (a *app) serve(ctx context.Context, f *specFlags, listen string, parallelis
 		fmt.Fprintln(a.stderr, "sluice serve: stopped")
 	}()
 	fmt.Fprintf(a.stderr, "sluice serve: listening on http://%s\n", ln.Addr())
-	closeOnline, err := a.applyServing(ctx, l, srv, parallelism)
+	db, err := store.Open(ctx, a.statePath)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	dr, err := a.startDrift(ctx, db, srv, l.spec, nil)
+	if err != nil {
+		return err
+	}
+	defer dr.close(context.WithoutCancel(ctx))
+	closeOnline, err := a.applyServing(ctx, l, srv, dr.swap, parallelism)
 	if err != nil {
 		return err
 	}
 	defer closeOnline()
+	if online, closeJoin, err := a.openOnline(ctx); err == nil {
+		dr.joinFrom(online)
+		defer closeJoin()
+	}
+	dr.mon.Retrain = a.retrainer(l)
+	dr.run(ctx, func() *schema.Spec { return l.spec })
 	select {
 	case <-ctx.Done():
 		return nil
@@ -91,7 +108,7 @@ func (a *app) serve(ctx context.Context, f *specFlags, listen string, parallelis
 // driver, holding the state's lock only for that. Endpoints join features
 // from a read-only handle on the state file that outlives the apply; the
 // caller closes it once the server has stopped.
-func (a *app) applyServing(ctx context.Context, l *loaded, srv *serving.Server, parallelism int) (func(), error) {
+func (a *app) applyServing(ctx context.Context, l *loaded, srv *serving.Server, swap engine.Swapper, parallelism int) (func(), error) {
 	db, release, err := a.openForWrite(ctx, false)
 	if err != nil {
 		return nil, err
@@ -116,7 +133,7 @@ func (a *app) applyServing(ctx context.Context, l *loaded, srv *serving.Server, 
 	if err != nil {
 		return nil, err
 	}
-	drivers.Serving, drivers.Online = srv, online
+	drivers.Serving, drivers.Online = swap, online
 	drivers.AllowCommandTrainers = a.allowCommands
 	srv.SetOnlineFeatures(feastReader(online))
 	res, err := engine.Apply(ctx, db, p, drivers, engine.Options{Parallelism: parallelism, Hooks: []engine.Hook{&progress{w: a.stderr}}})

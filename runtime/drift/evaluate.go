@@ -125,6 +125,10 @@ func Evaluate(p *schema.Drift, ref *Reference, cur Source, opt Options) (*Report
 		if err != nil {
 			return nil, err
 		}
+		if f.Method == "" && f.MissingRate == 1 {
+			// Traffic captured without outputs says nothing about them.
+			f.Verdict, f.Reason = VerdictNoVerdict, "no predictions captured"
+		}
 		r.Prediction = append(r.Prediction, f)
 	}
 	r.Verdict = VerdictNoVerdict
