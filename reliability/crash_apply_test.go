@@ -63,7 +63,7 @@ func TestApplyKilledAtRandomMomentsEndsAsIfUninterrupted(t *testing.T) {
 
 	rng := newRand(t)
 	var st crashStats
-	n := trials(3, 150)
+	n := trials(2, 150)
 	for i := range n {
 		st.trials++
 		dir := t.TempDir()

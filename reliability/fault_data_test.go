@@ -18,6 +18,7 @@ import (
 // with an error naming the file (and the CSV's line), apply exits
 // non-zero, and the views keep the rows of the last good apply.
 func TestApplyOfACommittedTruncatedDataFileKeepsTheLastGoodView(t *testing.T) {
+	t.Parallel()
 	needORT(t)
 	repo := exampleRepo(t)
 	dir := t.TempDir()

@@ -53,6 +53,7 @@ func modelFile(t *testing.T, dir, version string) string {
 // SHA-256 is not the one recorded at registration, the status says so,
 // and v1 keeps serving.
 func TestDaemonRefusesAModelFileChangedAfterRegistration(t *testing.T) {
+	t.Parallel()
 	needORT(t)
 	repo := exampleRepo(t)
 	repo.promote(t, 1)

@@ -41,6 +41,7 @@ func (f *fixture) editFile(t *testing.T, name, old, new string) {
 // Runtime: each apply exits non-zero with an error naming the file, and
 // the state file is as it was, serial included.
 func TestApplyWithoutAWorkingONNXRuntimeChangesNothing(t *testing.T) {
+	t.Parallel()
 	needORT(t)
 	repo := exampleRepo(t)
 	dir := t.TempDir()

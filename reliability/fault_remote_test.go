@@ -115,6 +115,7 @@ func readStatus(t *testing.T, api string) (daemonStatus, string) {
 // in force stays the last good one, and the API keeps answering. When the
 // server answers again, the daemon applies the commit it could not fetch.
 func TestDaemonOnAStalledGitServerTimesOutAndKeepsTheLastGoodRevision(t *testing.T) {
+	t.Parallel()
 	repo := testgit.New(t)
 	repo.WriteBytes("data/tx.csv", bigCSV(100))
 	spec := `package sluice

@@ -59,6 +59,7 @@ func call(t *testing.T, method, url string, header http.Header, body []byte) (in
 // and events from the CLI, neither the token nor the secret appears in
 // any answer, any log line, or any byte of the state file.
 func TestOperatorAPIGuardsItsRoutesAndNeverShowsItsSecrets(t *testing.T) {
+	t.Parallel()
 	const token = "tok-3b1f9c7e5a2d4e6f8091"
 	const secret = "whs-7c2e9a4b1d3f5e6a8b0c"
 	repo := featureRepo(t)

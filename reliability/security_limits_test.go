@@ -57,6 +57,7 @@ func smallServedRepo(t *testing.T) *testgit.Repo {
 // the operator API answer 413 and both servers go on answering; a spec
 // directory over 8 MiB of CUE is refused by validate, naming the limit.
 func TestOversizedInputsAreRefused(t *testing.T) {
+	t.Parallel()
 	needORT(t)
 	repo := smallServedRepo(t)
 	dir := t.TempDir()

@@ -17,6 +17,7 @@ import (
 // relative path climbing out, an absolute path, and a link inside a data
 // root. Apply refuses each at the source's path and writes nothing.
 func TestSpecPathsStayInTheRepositoryOrADataRoot(t *testing.T) {
+	t.Parallel()
 	outside := t.TempDir()
 	secret := filepath.Join(outside, "secret.csv")
 	if err := os.WriteFile(secret, []byte("user_id,ts,amount\n1,2026-11-01T00:00:00Z,1\n"), 0o644); err != nil {

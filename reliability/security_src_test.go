@@ -39,6 +39,7 @@ func parseTree(t *testing.T, dirs ...string) (*token.FileSet, map[string]*ast.Fi
 // timeout (ReadTimeout or ReadHeaderTimeout), WriteTimeout and
 // IdleTimeout, so that a slow client cannot hold a connection.
 func TestEveryServerSetsReadWriteAndIdleTimeouts(t *testing.T) {
+	t.Parallel()
 	fset, files := parseTree(t, "cmd", "engine", "runtime")
 	found := 0
 	for _, f := range files {
@@ -87,6 +88,7 @@ func TestEveryServerSetsReadWriteAndIdleTimeouts(t *testing.T) {
 // or != compares a token or secret with anything but the empty string,
 // and the comparisons it does make go through crypto/subtle or hmac.Equal.
 func TestSecretsAreComparedInConstantTime(t *testing.T) {
+	t.Parallel()
 	fset, files := parseTree(t, "engine/daemon")
 	secretish := func(e ast.Expr) bool {
 		name := ""
