@@ -127,9 +127,11 @@ func (a *app) runDaemon(ctx context.Context, f *daemonFlags) error {
 	if err != nil {
 		return err
 	}
+	var startDrift func(*daemon.Daemon) // drift monitoring, once the daemon runs
 	if plane != nil {
 		cfg.Drivers.Serving = plane.srv
-		stopDrift, err := a.watchDrift(ctx, &cfg, plane, repo, cfg.DataRoots)
+		var stopDrift func()
+		startDrift, stopDrift, err = a.watchDrift(ctx, &cfg, plane, repo, cfg.DataRoots)
 		if err != nil {
 			return err
 		}
@@ -141,6 +143,9 @@ func (a *app) runDaemon(ctx context.Context, f *daemonFlags) error {
 	d, err := daemon.Start(ctx, cfg)
 	if err != nil {
 		return err
+	}
+	if startDrift != nil {
+		startDrift(d)
 	}
 	if addr := d.Addr(); addr != "" {
 		fmt.Fprintf(a.stderr, "sluice daemon: tracking %s of %s (path %s); operator API on http://%s\n", branchOrHead(f.branch), repo, specPath, addr)

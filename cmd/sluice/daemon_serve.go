@@ -83,8 +83,10 @@ func (p *dataPlane) readFeaturesFrom(online engine.OnlineReader) {
 // run: endpoints deploy through a capturing server, POST /v1/feedback
 // records labels, and the monitor checks the policies of the revision in
 // force (loaded again when the daemon applies another), retraining with the
-// daemon's own drivers under the lock it holds. It returns the cleanup.
-func (a *app) watchDrift(ctx context.Context, cfg *daemon.Config, p *dataPlane, repo string, roots []string) (func(), error) {
+// daemon's own drivers under the lock it holds and notifying through the
+// daemon's webhooks. It returns start, to call with the started daemon,
+// and the cleanup.
+func (a *app) watchDrift(ctx context.Context, cfg *daemon.Config, p *dataPlane, repo string, roots []string) (func(*daemon.Daemon), func(), error) {
 	cur := &appliedSpec{a: a, db: cfg.DB, repo: repo, roots: roots}
 	spec := cur.get(ctx)
 	if spec == nil {
@@ -92,15 +94,29 @@ func (a *app) watchDrift(ctx context.Context, cfg *daemon.Config, p *dataPlane, 
 	}
 	dr, err := a.startDrift(ctx, cfg.DB, p.srv, spec, cfg.Logger)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	cfg.Drivers.Serving = dr.swap
 	dr.joinFrom(cfg.Drivers.Online)
 	dr.mon.Retrain = func(ctx context.Context, spec *schema.Spec, exp, promoteTo string) (string, error) {
 		return trainOnDrift(ctx, cfg.DB, cfg.Drivers, cur.loaded, spec, exp, promoteTo)
 	}
-	dr.run(ctx, func() *schema.Spec { return cur.get(ctx) })
-	return func() { dr.close(context.WithoutCancel(ctx)) }, nil
+	start := func(d *daemon.Daemon) {
+		dr.mon.Notify = func(ctx context.Context, _ *schema.Spec, ev store.Event) {
+			d.Notify(ctx, daemon.Notice{Type: noticeType(ev), Reason: ev.Reason, Message: ev.Message,
+				Resource: ev.Kind + "." + ev.Name, Commit: cur.commit, At: ev.At})
+		}
+		dr.run(ctx, func() *schema.Spec { return cur.get(ctx) })
+	}
+	return start, func() { dr.close(context.WithoutCancel(ctx)) }, nil
+}
+
+// noticeType is the notification a drift action's event is sent as.
+func noticeType(ev store.Event) string {
+	if ev.Reason == engine.ReasonDriftRollback {
+		return daemon.NoticeRollback
+	}
+	return daemon.NoticeDrift
 }
 
 // appliedSpec loads the spec of the revision the state has in force, again

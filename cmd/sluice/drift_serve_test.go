@@ -1,0 +1,87 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestServeCapturesTrafficAndItsDriftPolicyAlerts runs `sluice serve` with
+// an endpoint that captures every request and a policy checked every
+// second: drifted traffic over HTTP becomes a drift verdict that `sluice
+// drift status` shows and an alert in the event log, with the numbers.
+func TestServeCapturesTrafficAndItsDriftPolicyAlerts(t *testing.T) {
+	if _, err := findORTLib(""); err != nil {
+		t.Skipf("onnx runtime unavailable: %v", err)
+	}
+	r := serveRepo(t)
+	spec := strings.Replace(serveSpec, `endpoints: fraud: {model: "fraud", alias: "production"}`,
+		`endpoints: fraud: {model: "fraud", alias: "production", capture: rate: 1.0}
+drift: scores: {endpoint: "fraud", features: ["score"], min_samples: 30, window: "1h", every: "1s", on_drift: ["alert"]}`, 1)
+	r.Write("specs/main.cue", spec)
+	r.Commit("watch the scores")
+	state := filepath.Join(t.TempDir(), "state.db")
+	cmd := sluiceCmd(t, state, "serve", "--repo", r.Dir(), "--path", "specs", "--listen", "127.0.0.1:0")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	lines := bufio.NewScanner(stderr)
+	base := ""
+	for base == "" && lines.Scan() {
+		if _, addr, ok := strings.Cut(lines.Text(), "sluice serve: listening on "); ok {
+			base = addr
+		}
+	}
+	go func() {
+		for lines.Scan() {
+		}
+	}()
+	served := 0
+	for i := 0; i < 600 && served < 40; i++ {
+		body := fmt.Sprintf(`{"instances":[{"score":[%d]}]}`, 100+served)
+		resp, err := http.Post(base+"/v1/models/fraud/labels/production:predict", "application/json", strings.NewReader(body))
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				served++
+				continue
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if served < 40 {
+		t.Fatalf("the endpoint answered %d of 40 requests", served)
+	}
+	var status string
+	for i := 0; i < 100; i++ {
+		out, _ := sluiceCmd(t, state, "drift", "status", "scores").CombinedOutput()
+		status = string(out)
+		if strings.Contains(status, "1 of 1 features drifted") {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !strings.Contains(status, "in 40 rows of fraud v1: score ks p=") || !strings.Contains(status, "score  ") {
+		t.Fatalf("drift status never showed the drift:\n%s", status)
+	}
+	out, err := sluiceCmd(t, state, "events").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "DriftDetected") || !strings.Contains(string(out), "score ks p=") {
+		t.Fatalf("events: %v\n%s", err, out)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("serve after SIGTERM: %v", err)
+	}
+}
