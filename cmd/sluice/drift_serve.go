@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"sluice/engine"
 	"sluice/runtime/drift"
 	"sluice/runtime/registry"
@@ -21,9 +23,10 @@ const driftTick = time.Second
 // driftRuntime is drift monitoring in a process that serves: the buffer
 // endpoints capture into, the feedback sink, and the monitor.
 type driftRuntime struct {
-	buf  *drift.Capture
-	mon  *engine.Monitor
-	swap engine.CapturingServer
+	buf    *drift.Capture
+	mon    *engine.Monitor
+	swap   engine.CapturingServer
+	gauges *drift.Gauges
 }
 
 // startDrift wires capture and feedback into srv and makes the monitor,
@@ -38,7 +41,16 @@ func (a *app) startDrift(ctx context.Context, db *store.DB, srv *serving.Server,
 		return nil, err
 	}
 	buf := drift.NewCapture(db, drift.CaptureOptions{Retention: captureRetention(spec), Log: log})
-	r := &driftRuntime{buf: buf}
+	r := &driftRuntime{buf: buf, gauges: drift.NewGauges()}
+	// The data plane's /metrics shows the gauges once serving takes extra
+	// collectors; until then they are exported by nothing.
+	if m, ok := any(srv).(interface {
+		RegisterMetrics(...prometheus.Collector) error
+	}); ok {
+		if err := m.RegisterMetrics(r.gauges); err != nil {
+			return nil, err
+		}
+	}
 	r.swap = engine.CapturingServer{Server: srv, Capture: engine.DriftCapture{Buffer: buf}}
 	srv.SetFeedback(engine.DriftFeedback{DB: db, Buffer: buf})
 	r.mon = &engine.Monitor{DB: db, Registry: reg, Serving: r.swap, Log: log}
@@ -52,7 +64,7 @@ func (r *driftRuntime) joinFrom(online engine.OnlineReader) { r.mon.Online = onl
 
 // run checks the policies of the revision spec returns until ctx ends.
 func (r *driftRuntime) run(ctx context.Context, spec func() *schema.Spec) {
-	go r.mon.Run(ctx, driftTick, spec, nil)
+	go r.mon.Run(ctx, driftTick, spec, r.gauges.Observe)
 }
 
 // close writes what the capture buffer holds and stops its writer.
