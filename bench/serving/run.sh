@@ -78,7 +78,7 @@ measure() {
   url="http://$addr/v1/models/bench:predict"
   [ "${3:-tf}" = grpc ] && url="http://$addr"
   "$work/loadgen" -url "$url" -format "${3:-tf}" -width "$2" -clients "$clients" -duration "$duration" |
-    while IFS=$'\t' read -r c rps p50 p95 p99 errs; do
+    while IFS=$'\t' read -r c rps p50 p95 p99 errs _; do
       printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$c" "$rps" "$p50" "$p95" "$p99" "$errs"
     done >>"$work/results"
   stop
@@ -137,22 +137,26 @@ for m in small large; do
 done
 
 # once NAME WIDTH [FORMAT] [CLIENTS]: one loadgen run against $addr at one
-# client count, printed as "rps p50 p95 p99 errors". It runs in a command
-# substitution, a subshell that cannot wait for the server: the caller
-# stops it.
+# client count, printed as "rps p50 p95 p99 errors total loadgen_cpu_us
+# server_cpu_us" (CPU per answered request over the whole run, from the
+# load generator's rusage and the server's /proc/PID/stat). It runs in a
+# command substitution, a subshell that cannot wait for the server: the
+# caller stops it.
 once() {
   url="http://$addr/v1/models/bench:predict"
   [ "${3:-tf}" = grpc ] && url="http://$addr"
-  "$work/loadgen" -url "$url" -format "${3:-tf}" -width "$2" -clients "${4:-$last}" -duration "$duration" | cut -f2-
+  t0=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
+  out=$("$work/loadgen" -url "$url" -format "${3:-tf}" -width "$2" -clients "${4:-$last}" -duration "$duration")
+  t1=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
+  echo "$out" | cut -f2- | awk -F'\t' -v a="$t0" -v b="$t1" -v hz="$(getconf CLK_TCK)" \
+    'BEGIN { OFS = "\t" } { print $0, ($6 > 0 ? (b - a) / hz * 1e6 / $6 : 0) }'
 }
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 last=${clients##*,}
 
-echo "### Targets at $last clients, $reps rounds (servers alternated within each round)"
-echo
-echo "| round | small: Sluice rps | HTTP ceiling rps | ratio (≥ 0.9) | large: Sluice rps (p99) | naive Go rps (p99) | Node rps (p99) | Sluice / better peer (≥ 3) | raw ORT rows/s | Sluice / raw (≥ 0.7) |"
-echo "|---|---|---|---|---|---|---|---|---|---|"
-: >"$work/ratios"
+# Fields of once's output, for awk: 1 rps, 4 p99, 7 loadgen µs/request,
+# 8 server µs/request.
+: >"$work/small" >"$work/large"
 for r in $(seq "$reps"); do
   start "$work/naive" -noinfer; ceil=$(once ceiling 20); stop
   sluice "$work/small.onnx" 64 1ms 1 1; small=$(once sluice 20); stop
@@ -163,17 +167,31 @@ for r in $(seq "$reps"); do
   # thread, batches of 32, back to back, no HTTP and no load generator.
   raw=$(SLUICE_BENCH_RAW=$duration SLUICE_BENCH_MODEL="$work/large.onnx" SLUICE_BENCH_MAX_BATCH=32 \
     SLUICE_BENCH_INSTANCES=2 SLUICE_BENCH_THREADS=1 "$work/serving.test" | awk '{ print $2 }')
-  echo "$small|$ceil|$large|$naive|$node|$raw" | awk -F'|' -v r="$r" '{
-    split($1, s, "\t"); split($2, c, "\t"); split($3, l, "\t"); split($4, n, "\t"); split($5, o, "\t")
-    best = n[1]; bp = n[4]; if (o[1] > best) { best = o[1]; bp = o[4] }
-    printf "| %d | %s | %s | %.2f | %s (%s ms) | %s (%s ms) | %s (%s ms) | %.2f×, p99 %s vs %s ms | %s | %.2f |\n",
-      r, s[1], c[1], s[1] / c[1], l[1], l[4], n[1], n[4], o[1], o[4], l[1] / best, l[4], bp, $6, l[1] / $6
-    printf "%f %f %f\n", s[1] / c[1], l[1] / best, l[1] / $6 >> "'"$work/ratios"'"
-  }'
+  printf '%s\t%s\n' "$small" "$ceil" >>"$work/small"
+  printf '%s\t%s\t%s\t%s\n' "$large" "$naive" "$node" "$raw" >>"$work/large"
 done
+
+echo "### Targets at $last clients: the cheap model against the HTTP ceiling, $reps rounds (servers alternated)"
 echo
-printf "Medians of the rounds: Sluice / HTTP ceiling %.2f (target ≥ 0.9); Sluice / better peer %.2f× (target ≥ 3); Sluice / raw ONNX Runtime %.2f (target ≥ 0.7).\n\n" \
-  "$(cut -d' ' -f1 "$work/ratios" | median)" "$(cut -d' ' -f2 "$work/ratios" | median)" "$(cut -d' ' -f3 "$work/ratios" | median)"
+echo "Server CPU is µs per request over each run; the estimate is what the ratio would be if the server and the load generator had the two cores to themselves: (L + ceiling CPU) / (L + Sluice CPU), L the load generator's µs per request."
+echo
+echo "| round | Sluice rps (p99 ms) | ceiling rps (p99 ms) | ratio (≥ 0.9) | Sluice CPU µs/req | ceiling CPU µs/req | load generator µs/req | estimate |"
+echo "|---|---|---|---|---|---|---|---|"
+awk -F'\t' '{ L = ($7 + $15) / 2; printf "| %d | %s (%s) | %s (%s) | %.2f | %.1f | %.1f | %.1f | %.2f |\n", NR, $1, $4, $9, $12, $1 / $9, $8, $16, L, (L + $16) / (L + $8) }' "$work/small"
+echo
+echo "### Targets at $last clients: the compute-bound model against the peers and raw ONNX Runtime, $reps rounds"
+echo
+echo "| round | Sluice rps (p99 ms) | naive Go rps (p99 ms) | Node rps (p99 ms) | Sluice / better peer (≥ 3×, lower p99) | raw ORT rows/s | Sluice / raw (≥ 0.7) | Sluice server CPU µs/req |"
+echo "|---|---|---|---|---|---|---|---|"
+awk -F'\t' '{ best = $9; bp = $12; if ($17 > best) { best = $17; bp = $20 }
+  printf "| %d | %s (%s) | %s (%s) | %s (%s) | %.2f×, p99 %s vs %s | %s | %.2f | %.1f |\n", NR, $1, $4, $9, $12, $17, $20, $1 / best, $4, bp, $25, $1 / $25, $8 }' "$work/large"
+echo
+small_ratio=$(awk -F'\t' '{ print $1 / $9 }' "$work/small" | median)
+small_est=$(awk -F'\t' '{ L = ($7 + $15) / 2; print (L + $16) / (L + $8) }' "$work/small" | median)
+peer_ratio=$(awk -F'\t' '{ best = $9; if ($17 > best) best = $17; print $1 / best }' "$work/large" | median)
+raw_ratio=$(awk -F'\t' '{ print $1 / $25 }' "$work/large" | median)
+printf "Medians of the rounds: Sluice / HTTP ceiling %.2f (target ≥ 0.9; CPU estimate %.2f); Sluice / better peer %.2f× (target ≥ 3); Sluice / raw ONNX Runtime %.2f (target ≥ 0.7).\n\n" \
+  "$small_ratio" "$small_est" "$peer_ratio" "$raw_ratio"
 
 # Hot swaps under load: the small model at the largest client count,
 # without swaps, then with 100 swaps (load, warm, switch, drain) starting

@@ -66,6 +66,8 @@ func runGRPC(addr string, req []byte, n int, warmup, duration time.Duration) (re
 	// would report its own DeadlineExceeded a moment before ctx says done);
 	// each client stops after the end.
 	ctx := context.Background()
+	cpu0 := cpuTime()
+	var total atomic.Int64
 	measureFrom := time.Now().Add(warmup)
 	end := measureFrom.Add(duration)
 	var mu sync.Mutex
@@ -92,6 +94,9 @@ func runGRPC(addr string, req []byte, n int, warmup, duration time.Duration) (re
 				}
 				err := c.Invoke(ctx, "/inference.GRPCInferenceService/ModelInfer", &req, &resp)
 				t1 := time.Now()
+				if err == nil {
+					total.Add(1)
+				}
 				if t0.Before(measureFrom) || t1.After(end) {
 					continue
 				}
@@ -112,5 +117,5 @@ func runGRPC(addr string, req []byte, n int, warmup, duration time.Duration) (re
 	}
 	wg.Wait()
 	slices.Sort(all)
-	return result{rps: float64(len(all)) / duration.Seconds(), latencies: all, errors: errors}, nil
+	return result{rps: float64(len(all)) / duration.Seconds(), latencies: all, errors: errors, total: total.Load(), cpu: cpuTime() - cpu0}, nil
 }

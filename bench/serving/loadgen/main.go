@@ -2,7 +2,12 @@
 // sends a request, waits for the answer, and sends the next, for a fixed
 // time. It prints one tab-separated line per client count:
 //
-//	clients  requests/s  p50_ms  p95_ms  p99_ms  errors
+//	clients  requests/s  p50_ms  p95_ms  p99_ms  errors  total  cpu_us
+//
+// where total counts the requests answered over the whole run, warm-up
+// included, and cpu_us is the load generator's own CPU time (user +
+// system) per request over that run: with the server's CPU over the same
+// run, the cost of a request on each side.
 //
 // Only loopback targets make sense here: it is for bench/serving/run.sh.
 package main
@@ -20,6 +25,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -62,7 +69,7 @@ func main() {
 		} else {
 			r = run(*url, body, n, *warmup, *duration)
 		}
-		fmt.Printf("%d\t%.0f\t%.2f\t%.2f\t%.2f\t%d\n", n, r.rps, r.p(50), r.p(95), r.p(99), r.errors)
+		fmt.Printf("%d\t%.0f\t%.2f\t%.2f\t%.2f\t%d\t%d\t%.1f\n", n, r.rps, r.p(50), r.p(95), r.p(99), r.errors, r.total, r.cpuPerRequest())
 	}
 }
 
@@ -84,6 +91,23 @@ type result struct {
 	rps       float64
 	latencies []time.Duration
 	errors    int
+	total     int64         // requests answered in the whole run
+	cpu       time.Duration // the process's CPU time over the whole run
+}
+
+// cpuPerRequest is the load generator's CPU in µs per answered request.
+func (r result) cpuPerRequest() float64 {
+	if r.total == 0 {
+		return 0
+	}
+	return float64(r.cpu.Microseconds()) / float64(r.total)
+}
+
+// cpuTime is the process's user + system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func (r result) p(q float64) float64 {
@@ -102,10 +126,12 @@ func run(url string, body []byte, n int, warmup, duration time.Duration) result 
 	ctx, cancel := context.WithTimeout(context.Background(), warmup+duration)
 	defer cancel()
 	start := time.Now()
+	cpu0 := cpuTime()
 	measureFrom := start.Add(warmup)
 	var mu sync.Mutex
 	var all []time.Duration
 	errors := 0
+	var total atomic.Int64
 	var wg sync.WaitGroup
 	for range n {
 		wg.Add(1)
@@ -117,6 +143,9 @@ func run(url string, body []byte, n int, warmup, duration time.Duration) result 
 				t0 := time.Now()
 				ok := post(ctx, client, url, body)
 				t1 := time.Now()
+				if ok {
+					total.Add(1)
+				}
 				if t0.Before(measureFrom) || ctx.Err() != nil {
 					continue
 				}
@@ -134,7 +163,7 @@ func run(url string, body []byte, n int, warmup, duration time.Duration) result 
 	}
 	wg.Wait()
 	slices.Sort(all)
-	return result{rps: float64(len(all)) / duration.Seconds(), latencies: all, errors: errors}
+	return result{rps: float64(len(all)) / duration.Seconds(), latencies: all, errors: errors, total: total.Load(), cpu: cpuTime() - cpu0}
 }
 
 func post(ctx context.Context, c *http.Client, url string, body []byte) bool {
