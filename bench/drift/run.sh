@@ -8,6 +8,9 @@
 #             is checked equal to 1e-9.
 #   report    a policy over REPORT (ROWSxCOLS) current rows against a reference
 #             of as many rows: fit time, report time, peak RSS.
+#   capture   predict latency over HTTP at 64 clients with every request
+#             captured into the state file vs capture off (engine's
+#             BenchmarkPredictCapture, three alternating rounds, best of each).
 #
 # Data is generated once into $SLUICE_CACHE/bench (outside the repository).
 # Prints markdown.
@@ -30,6 +33,7 @@ fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 go test -c -o "$tmp/drift.test" ./runtime/drift
+go test -c -o "$tmp/engine.test" ./engine
 
 echo "peer: scipy ks_2samp + numpy PSI" >&2
 "$PY" bench/drift/peer.py "$DIR" "$FEATURES" >"$tmp/peer.json"
@@ -39,6 +43,8 @@ echo "sluice: KS + PSI" >&2
 grep -q '^ok\|^PASS' "$tmp/ks.txt" || { cat "$tmp/ks.txt" >&2; echo "statistics differ from the peer's" >&2; exit 1; }
 echo "sluice: report $REPORT" >&2
 (cd runtime/drift && SLUICE_BENCH_DRIFT_REPORT="$REPORT" "$tmp/drift.test" -test.run '^$' -test.bench 'Report' -test.benchtime 1x) >"$tmp/report.txt"
+echo "sluice: predict with capture on and off" >&2
+(cd engine && "$tmp/engine.test" -test.run '^$' -test.bench 'PredictCapture' -test.benchtime 1x) >"$tmp/capture.txt"
 
 calc() { awk "BEGIN { print $* }"; }
 metric() { awk -v n="$1" -v u="$2" '$1 ~ n { for (i = 2; i <= NF; i++) if ($i == u) print $(i-1) }' "$3"; }
@@ -52,6 +58,10 @@ diff=$(metric 'cold-1cpu' max-abs-diff "$tmp/ks.txt")
 rep=$(calc "$(metric 'Report' ns/op "$tmp/report.txt") / 1e9")
 fit=$(metric 'Report' fit-s "$tmp/report.txt")
 rss=$(metric 'Report' peak-rss-MB "$tmp/report.txt")
+p99_off=$(metric 'PredictCapture' p99-off-ms "$tmp/capture.txt")
+p99_on=$(metric 'PredictCapture' p99-on-ms "$tmp/capture.txt")
+p99_ratio=$(metric 'PredictCapture' p99-ratio "$tmp/capture.txt")
+dropped=$(metric 'PredictCapture' dropped "$tmp/capture.txt")
 
 printf '\nDrift, %s × %s rows × %s features (%s, %s CPUs)\n\n' "$ROWS" "$ROWS" "$FEATURES" "$(uname -m)" "$(nproc)"
 echo '| figure | Sluice | peer | ratio |'
@@ -61,3 +71,4 @@ printf '| the same on %s cores | %.2f s | same | %.1fx faster |\n' "$(nproc)" "$
 printf '| with the reference fitted once (a drift check) | %.2f s | same | %.1fx faster |\n' "$fitted" "$(calc "$peer / $fitted")"
 printf '| largest difference from scipy/numpy over %s × 3 statistics | %s | | (≤ 1e-9) |\n' "$FEATURES" "$diff"
 printf '| report over %s current rows × columns | %.1f s, peak RSS %.0f MB (reference fit once: %.1f s) | | |\n' "$REPORT" "$rep" "$rss" "$fit"
+printf '| predict p99 at 64 clients, capture 100%% vs off | %.1f ms vs %.1f ms (%s rows dropped) | | %.2f (≤ 1.05) |\n' "$p99_on" "$p99_off" "$dropped" "$p99_ratio"
