@@ -11,7 +11,9 @@ import (
 	"sluice/runtime/store"
 )
 
-func openStore(t *testing.T) *store.DB {
+func openStore(t *testing.T) *store.DB { return openStoreB(t) }
+
+func openStoreB(t testing.TB) *store.DB {
 	t.Helper()
 	ctx := context.Background()
 	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "state.db"))
