@@ -133,9 +133,13 @@ func openSession(data []byte, sig signature, p placement, threads int) (*session
 		if err := opts.SetIntraOpNumThreads(threads); err != nil {
 			return nil, fmt.Errorf("intra_op_threads %d: %w", threads, err)
 		}
-		// Spinning threads hold a core between runs; with several instances
-		// on few cores they starve each other.
-		if err := opts.AddSessionConfigEntry("session.intra_op.allow_spinning", "0"); err != nil {
+	}
+	// Spinning threads hold a core between runs; with several instances,
+	// and the HTTP work that feeds them, on few cores they starve each
+	// other. ONNX Runtime's default pool (threads 0: one per core) spins
+	// too, so it is turned off whatever the thread count.
+	for _, key := range []string{"session.intra_op.allow_spinning", "session.inter_op.allow_spinning"} {
+		if err := opts.AddSessionConfigEntry(key, "0"); err != nil {
 			return nil, fmt.Errorf("session options: %w", err)
 		}
 	}
