@@ -60,6 +60,9 @@ type Monitor struct {
 	// the same gates, and says what it did; nil makes retrain fail with a
 	// clear reason.
 	Retrain func(ctx context.Context, spec *schema.Spec, experiment, promoteTo string) (string, error)
+	// WriteBack, when set, proposes each rollback's alias move, and each
+	// retrain's promote_to move its gates allow, as a commit in git.
+	WriteBack WriteBack
 	// Commit is the revision applied now, recorded with a rollback's hold.
 	Commit func() string
 	Now    func() time.Time

@@ -33,6 +33,7 @@ type daemonFlags struct {
 	wait                bool
 	verifyKeyring       string
 	verifyMode          string
+	writeBack           string
 	parallelism         int
 	logFormat, logLevel string
 }
@@ -74,6 +75,7 @@ func (a *app) daemonCmd() *cobra.Command {
 	fl.StringVar(&f.webhookSecretFile, "webhook-secret-file", "", "a file holding the push webhooks' secret; env SLUICE_WEBHOOK_SECRET")
 	fl.StringVar(&f.verifyKeyring, "verify-commits", "", "an armored OpenPGP public keyring (gpg --export --armor): apply only commits signed by one of its keys")
 	fl.StringVar(&f.verifyMode, "verify-mode", "head", "with --verify-commits, what is checked: head (the branch head) or strict (every commit since the revision in force)")
+	fl.StringVar(&f.writeBack, "write-back", "", "a branch to commit drift rollbacks and retrains' promotions to, as CUE edits for review (created from the revision in force; pushed for a remote)")
 	fl.BoolVar(&f.wait, "wait", false, "wait for another writer of the state to finish instead of exiting")
 	fl.IntVar(&f.parallelism, "parallelism", 4, "how many independent steps may run at once")
 	a.allowCommandsFlag(cmd)
@@ -110,6 +112,10 @@ func (a *app) runDaemon(ctx context.Context, f *daemonFlags) error {
 	if cfg.VerifyKeyring, cfg.VerifyMode, err = readKeyring(f.verifyKeyring, f.verifyMode, repo); err != nil {
 		return err
 	}
+	wb, err := newWriteBack(f.writeBack, repo, specPath, &cfg)
+	if err != nil {
+		return err
+	}
 	if cfg.Token == "" && f.listen != "" && !f.openReads {
 		fmt.Fprintln(a.stderr, "sluice daemon: no --token-file: the API's routes are refused (add --open-reads to read status)")
 	}
@@ -131,7 +137,7 @@ func (a *app) runDaemon(ctx context.Context, f *daemonFlags) error {
 	if plane != nil {
 		cfg.Drivers.Serving = plane.srv
 		var stopDrift func()
-		startDrift, stopDrift, err = a.watchDrift(ctx, &cfg, plane, repo, cfg.DataRoots)
+		startDrift, stopDrift, err = a.watchDrift(ctx, &cfg, plane, repo, cfg.DataRoots, wb)
 		if err != nil {
 			return err
 		}

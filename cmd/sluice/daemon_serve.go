@@ -84,9 +84,9 @@ func (p *dataPlane) readFeaturesFrom(online engine.OnlineReader) {
 // records labels, and the monitor checks the policies of the revision in
 // force (loaded again when the daemon applies another), retraining with the
 // daemon's own drivers under the lock it holds and notifying through the
-// daemon's webhooks. It returns start, to call with the started daemon,
-// and the cleanup.
-func (a *app) watchDrift(ctx context.Context, cfg *daemon.Config, p *dataPlane, repo string, roots []string) (func(*daemon.Daemon), func(), error) {
+// daemon's webhooks, and proposing its alias moves through wb (nil: none).
+// It returns start, to call with the started daemon, and the cleanup.
+func (a *app) watchDrift(ctx context.Context, cfg *daemon.Config, p *dataPlane, repo string, roots []string, wb engine.WriteBack) (func(*daemon.Daemon), func(), error) {
 	cur := &appliedSpec{a: a, db: cfg.DB, repo: repo, roots: roots}
 	spec := cur.get(ctx)
 	if spec == nil {
@@ -98,6 +98,7 @@ func (a *app) watchDrift(ctx context.Context, cfg *daemon.Config, p *dataPlane, 
 	}
 	cfg.Drivers.Serving = dr.swap
 	dr.joinFrom(cfg.Drivers.Online)
+	dr.mon.WriteBack = wb
 	dr.mon.Retrain = func(ctx context.Context, spec *schema.Spec, exp, promoteTo string) (string, error) {
 		return trainOnDrift(ctx, cfg.DB, cfg.Drivers, cur.loaded, spec, exp, promoteTo)
 	}

@@ -75,6 +75,14 @@ type Proposal struct {
 	Unchanged bool   // nothing was committed
 }
 
+// Check reports a branch name git would refuse.
+func (w *WriteBack) Check() error {
+	if err := plumbing.NewBranchReferenceName(w.Branch).Validate(); err != nil || w.Branch == "" {
+		return fmt.Errorf("write-back branch %q is not a valid branch name", w.Branch)
+	}
+	return nil
+}
+
 // ProposeAlias proposes moving model's alias to version and returns the
 // write-back commit. why starts with the action that moved it and a colon
 // ("rollback: drift policy fraud-inputs: …"); without one the action is
@@ -106,10 +114,10 @@ func isWord(s string) bool {
 func (w *WriteBack) Propose(ctx context.Context, c AliasChange) (*Proposal, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	ref := plumbing.NewBranchReferenceName(w.Branch)
-	if err := ref.Validate(); err != nil || w.Branch == "" {
-		return nil, fmt.Errorf("write-back branch %q is not a valid branch name", w.Branch)
+	if err := w.Check(); err != nil {
+		return nil, err
 	}
+	ref := plumbing.NewBranchReferenceName(w.Branch)
 	if c.Model == "" || c.Alias == "" || c.Version < 1 {
 		return nil, fmt.Errorf("write back %s@%s v%d: a model, an alias and a version of at least 1 are needed", c.Model, c.Alias, c.Version)
 	}
