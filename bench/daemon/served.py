@@ -62,6 +62,14 @@ def predict(url):
         return None
 
 
+def current(api):
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:%d/api/status" % api, timeout=10) as r:
+            return (json.load(r).get("revision") or {}).get("commit")
+    except (urllib.error.URLError, OSError, ValueError):
+        return None
+
+
 def memory(pid):
     out = {}
     with open("/proc/%d/status" % pid) as f:
@@ -101,6 +109,9 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sluice", required=True, help="the sluice binary")
     ap.add_argument("--commits", type=int, default=50)
+    ap.add_argument("--no-client", action="store_true", help="no concurrent client (to tell swaps' memory from traffic's)")
+    ap.add_argument("--metadata-only", action="store_true",
+                    help="commit description edits instead of promotions, waiting for each to be the revision in force (to tell swaps' memory from reconciles')")
     ap.add_argument("--example", default=os.path.join(os.path.dirname(__file__), "..", "..", "examples", "repo"))
     args = ap.parse_args()
 
@@ -130,10 +141,25 @@ def main():
             time.sleep(0.05)
         first = time.perf_counter() - t_start
         loaded = memory(daemon.pid)
-        client.start()
+        if not args.no_client:
+            client.start()
         lat = []
         for n in range(1, args.commits + 1):
             want = 1 if n % 2 else 2
+            if args.metadata_only:
+                with open(models_cue) as f:
+                    text = re.sub(r'description: +"[^"]*"', 'description: "edit %d"' % n, f.read(), count=1)
+                with open(models_cue, "w") as f:
+                    f.write(text)
+                git(repo, "commit", "-q", "-am", "edit %d" % n)
+                t0 = time.perf_counter()
+                head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True).stdout.strip()
+                while current(api) != head:
+                    if time.perf_counter() - t0 > 60:
+                        sys.exit("commit %d was not applied within 60 s; see %s" % (n, log.name))
+                    time.sleep(0.001)
+                lat.append(time.perf_counter() - t0)
+                continue
             set_alias(models_cue, want)
             git(repo, "commit", "-q", "-am", "production: %d" % want)
             t0 = time.perf_counter()
@@ -143,7 +169,8 @@ def main():
                 time.sleep(0.001)
             lat.append(time.perf_counter() - t0)
         client.stop.set()
-        client.join()
+        if not args.no_client:
+            client.join()
         after = memory(daemon.pid)
     finally:
         daemon.send_signal(signal.SIGTERM)
@@ -168,7 +195,9 @@ def main():
     ms = sorted(x * 1000 for x in lat)
     p50 = statistics.median(ms)
     print("fresh state to the first served prediction (training both experiments): %.1f s" % first)
-    print("commits: %d (production moved between versions 1 and 2)" % len(ms))
+    what = "a model description edited, each waited for as the revision in force" if args.metadata_only else \
+        "production moved between versions 1 and 2, each waited for as the served version"
+    print("commits: %d (%s)" % (len(ms), what))
     print("commit-to-served p50: %.0f ms, max: %.0f ms, mean: %.0f ms" % (p50, ms[-1], statistics.mean(ms)))
     print("against a 60 s poll: p50 is %.4f of the interval (%.0fx sooner than one interval, %.0fx than its mean wait of 30 s)"
           % (p50 / 60000, 60000 / p50, 30000 / p50))

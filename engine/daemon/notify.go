@@ -156,8 +156,8 @@ func (n *notifier) send(ctx context.Context, nt Notice) {
 		dl := delivery{name: name, url: target.URL, notice: nt}
 		dl.notice.Notification = name
 		n.mu.Lock()
-		queued := false
-		if !n.closed {
+		queued, closed := false, n.closed
+		if !closed {
 			select {
 			case n.queue <- dl:
 				queued = true
@@ -168,8 +168,12 @@ func (n *notifier) send(ctx context.Context, nt Notice) {
 			n.stats.Dropped++
 		}
 		n.mu.Unlock()
-		if !queued {
-			n.record(ctx, dl, 0, fmt.Errorf("the delivery queue is full or closed"))
+		switch {
+		case closed:
+			// The daemon is stopping, its state file perhaps closed.
+			n.log.Warn("notification dropped: the daemon is stopping", keyDetail, dl.name+": "+nt.Type)
+		case !queued:
+			n.record(ctx, dl, 0, fmt.Errorf("the delivery queue is full (%d notices)", notifyQueue))
 		}
 	}
 }

@@ -103,8 +103,10 @@ func (d *Daemon) supersede(rev, head *source.Revision) {
 	now := time.Now()
 	var events []store.Event
 	d.mu.Lock()
-	if d.st.superseded == nil || d.st.superseded.Commit != head.Commit {
-		d.st.superseded = &Superseded{Commit: head.Commit}
+	defer d.mu.Unlock()
+	sp := d.st.superseded
+	if sp == nil || sp.Commit != head.Commit {
+		sp = &Superseded{Commit: head.Commit}
 	}
 	for addr, s := range d.st.training {
 		if s.decided == head.Commit {
@@ -117,20 +119,23 @@ func (d *Daemon) supersede(rev, head *source.Revision) {
 			why := fmt.Errorf("cancelled: %s landed while %s trained for %s (on_new_revision: cancel); the run is recorded KILLED and %s is applied next",
 				short(head.Commit), addr, short(rev.Commit), short(head.Commit))
 			s.cancel(why)
-			d.st.superseded.Cancelled = append(d.st.superseded.Cancelled, addr)
+			sp.Cancelled = append(sp.Cancelled, addr)
 			e.Type, e.Reason, e.Message = "Warning", ReasonTrainingCancelled, why.Error()
 		} else {
-			d.st.superseded.Finishing = append(d.st.superseded.Finishing, addr)
+			sp.Finishing = append(sp.Finishing, addr)
 			e.Type, e.Reason = "Normal", ReasonTrainingFinishing
 			e.Message = fmt.Sprintf("%s landed while %s trained for %s (on_new_revision: finish): the run goes on; %s is applied after it",
 				short(head.Commit), addr, short(rev.Commit), short(head.Commit))
 		}
 		events = append(events, e)
 	}
+	if len(events) == 0 {
+		return
+	}
+	d.st.superseded = sp
 	// A training step holds the state's write transaction until it ends,
 	// so the events are written once the apply is over (flushSuperseded).
 	d.st.pendingEvents = append(d.st.pendingEvents, events...)
-	d.mu.Unlock()
 	for _, e := range events {
 		d.log.Info("newer revision during training", keyStep, e.Kind+"."+e.Name, keyWhy, e.Reason, keyCommit, short(head.Commit))
 	}
