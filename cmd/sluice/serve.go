@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"slices"
 	"strconv"
@@ -80,7 +81,7 @@ func (a *app) serve(ctx context.Context, f *specFlags, listen string, parallelis
 		return err
 	}
 	defer db.Close()
-	dr, err := a.startDrift(ctx, db, srv, l.spec, nil)
+	dr, err := a.startDrift(ctx, db, srv, l.spec, slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	if err != nil {
 		return err
 	}

@@ -65,7 +65,15 @@ func sampled(id string, rate float64) bool {
 	}
 	h := fnv.New64a()
 	h.Write([]byte(id))
-	return float64(h.Sum64()>>11)/(1<<53) < rate
+	// FNV-1a's last multiply barely reaches the top bits, so ids that
+	// differ only at the end (a server's prefix and a counter) would all
+	// land on the same side of rate; splitmix64's finalizer mixes every
+	// bit into the top ones first.
+	x := h.Sum64()
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
+	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
+	x ^= x >> 31
+	return float64(x>>11)/(1<<53) < rate
 }
 
 // capture hands the request's rows to the endpoint's Capturer when the

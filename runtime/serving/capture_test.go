@@ -138,7 +138,7 @@ func TestCaptureSamplesTheSameRequestIDsEveryTime(t *testing.T) {
 			t.Errorf("request %s: input[3] = %v, want 4", id, got)
 		}
 	}
-	// FNV-1a of r0..r199 puts 110 in the sample: about half, as the rate says.
+	// About half of r0..r199 fall in the sample, as the rate says.
 	if len(got) < n*3/10 || len(got) > n*7/10 {
 		t.Errorf("captured %d of %d request ids at rate 0.5", len(got), n)
 	}
