@@ -2,7 +2,9 @@
 # Training benchmark: Sluice's built-in trainers side by side with
 # scikit-learn (Debian's /usr/bin/python3 and python3-sklearn) on the same
 # data and split, on this machine, in one run; and `sluice runs --filter`
-# over 30,000 recorded runs of 100 metrics.
+# over 30,000 recorded runs of 100 metrics; and scoring the holdout with the
+# exported forest in ONNX Runtime against the Go model and scikit-learn's
+# predict_proba.
 #
 #   logistic_regression  vs LogisticRegression(solver="lbfgs")
 #   random_forest        vs RandomForestClassifier(n_estimators=TREES, max_depth=10, n_jobs=2)
@@ -37,6 +39,10 @@ echo "scikit-learn $("$PY" -c 'import sklearn; print(sklearn.__version__)'): fit
 echo "sluice: training" >&2
 SLUICE_TRAINING_BENCH_DATA=$DIR SLUICE_BENCH_TREES=$TREES \
   "$tmp/training.test" -test.run '^$' -test.bench 'BenchmarkTrainVsSklearn' -test.benchtime 1x | tee "$tmp/sluice.txt" >&2
+echo "sluice: scoring the exported forest" >&2
+go test -c -o "$tmp/engine.test" ./engine
+SLUICE_TRAINING_BENCH_DATA=$DIR SLUICE_BENCH_TREES=$TREES \
+  "$tmp/engine.test" -test.run '^$' -test.bench 'BenchmarkForestScoring' -test.benchtime 5x | tee "$tmp/scoring.txt" >&2
 echo "sluice: runs filter" >&2
 "$tmp/training.test" -test.run '^$' -test.bench 'BenchmarkRunsFilter' -test.benchtime 10x | tee "$tmp/runs.txt" >&2
 
@@ -58,6 +64,16 @@ for m in logistic_regression random_forest; do
     printf "| %s | %.2f s | %.2f s | %.2fx (%s) | %.4f | %.4f | %+.4f (%s) |\n", name, ns/1e9, s, ns/1e9/s, target, auc, sauc, d, atarget
   }'
 done
+echo
+ort=$(go_metric "ForestScoring/onnxruntime-" rows/s "$tmp/scoring.txt")
+gom=$(go_metric "ForestScoring/go-" rows/s "$tmp/scoring.txt")
+echo "| scoring the holdout ($((ROWS / 5)) rows x 20) with the forest ($TREES trees, depth 10), two threads | rows/s | against scikit-learn |"
+echo "|---|---|---|"
+awk -v ort="$ort" -v gom="$gom" -v sk="$(sk random_forest_predict_rows_per_second)" 'BEGIN {
+  printf "| exported to ONNX, in ONNX Runtime (the serving runtime) | %.0f | %.2fx |\n", ort, ort / sk
+  printf "| the Go model it was exported from | %.0f | %.2fx |\n", gom, gom / sk
+  printf "| scikit-learn predict_proba (n_jobs=2) | %.0f | 1x |\n", sk
+}'
 echo
 echo "| runs search over 30,000 runs x 100 metrics | time (target < 1 s) | runs returned |"
 echo "|---|---|---|"
