@@ -100,10 +100,15 @@ func decodeJSON(data []byte, v any) error {
 	return dec.Decode(v)
 }
 
+// raw is v as JSON for a field diff, with < > & as they are: a gate
+// reads ">= 0.85" in a plan, not "\u003e= 0.85".
 func raw(v any) json.RawMessage {
 	if v == nil {
 		return nil
 	}
-	b, _ := json.Marshal(v)
-	return b
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.Encode(v)
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
 }
