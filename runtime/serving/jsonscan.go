@@ -189,3 +189,35 @@ func skipNumber(b []byte, i int) int {
 	}
 	return i
 }
+
+// arrayElements calls fn with the raw bytes of each element of the JSON
+// array b, in order, and reports false when b is not one valid array or
+// fn returns false.
+func arrayElements(b []byte, fn func(raw []byte) bool) bool {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '[' {
+		return false
+	}
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == ']' {
+		return skipSpace(b, i+1) == len(b)
+	}
+	for {
+		start := i
+		if i = skipValue(b, i, 0); i < 0 || !fn(b[start:i]) {
+			return false
+		}
+		i = skipSpace(b, i)
+		if i >= len(b) {
+			return false
+		}
+		switch b[i] {
+		case ',':
+			i = skipSpace(b, i+1)
+		case ']':
+			return skipSpace(b, i+1) == len(b)
+		default:
+			return false
+		}
+	}
+}

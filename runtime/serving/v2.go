@@ -2,7 +2,6 @@ package serving
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"strconv"
 )
@@ -164,15 +163,20 @@ func (a *arrival) v2Infer(r *http.Request, name string, body []byte) ([]byte, er
 // or nested; either way it must hold as many elements as the shape says.
 func (v *version) decodeV2(body []byte) (*v2Request, map[string]Tensor, error) {
 	var req v2Request
-	if err := json.Unmarshal(body, &req); err != nil {
-		return nil, nil, badInput("malformed JSON: %v", jsonErr(err, body))
+	if !decodeV2Envelope(body, &req) {
+		// Not the plain form, or not valid: encoding/json decides, and
+		// says where the JSON breaks.
+		req = v2Request{}
+		if err := json.Unmarshal(body, &req); err != nil {
+			return nil, nil, badInput("malformed JSON: %v", jsonErr(err, body))
+		}
 	}
 	if len(req.Inputs) == 0 {
 		return nil, nil, badInput(`request has no "inputs"`)
 	}
 	named := getNamed()
 	for i, in := range req.Inputs {
-		where := fmt.Sprintf("inputs[%d]", i)
+		where := "inputs[" + strconv.Itoa(i) + "]"
 		if in.Name == "" {
 			return nil, nil, badInput("%s: no name", where)
 		}

@@ -1,0 +1,134 @@
+package serving
+
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// The Open Inference Protocol's REST envelope — id, inputs with their
+// name, shape, datatype and data, outputs, parameters — read without
+// reflection: encoding/json scanned every body twice (once to validate,
+// once to decode) and built the envelope by reflection on every request.
+// The fast path takes the plain form only: keys spelled as the protocol
+// spells them, strings without escapes, no nulls, shapes of integers.
+// Anything else is left to encoding/json, which decodes it by its own
+// rules (such as case-insensitive keys) and says where a malformed body
+// breaks, so both paths accept and refuse the same bodies alike.
+
+// decodeV2Envelope fills req from body and reports whether body was in
+// the plain form; when it was not, req is left partly filled and the
+// caller decodes body with encoding/json instead.
+func decodeV2Envelope(body []byte, req *v2Request) bool {
+	ok := true
+	valid := objectMembers(body, func(key string, raw []byte) {
+		if !ok {
+			return
+		}
+		switch key {
+		case "id":
+			req.ID, ok = plainString(raw)
+		case "inputs":
+			req.Inputs, ok = v2Inputs(raw)
+		case "outputs":
+			req.Outputs, ok = v2Outputs(raw)
+		case "parameters":
+			ok = !isNull(raw)
+			req.Params = json.RawMessage(raw)
+		default:
+			ok = !foldsTo(key, "id", "inputs", "outputs", "parameters")
+		}
+	})
+	return valid && ok
+}
+
+// v2Inputs reads the "inputs" array.
+func v2Inputs(raw []byte) ([]v2Input, bool) {
+	var ins []v2Input
+	ok := arrayElements(raw, func(elem []byte) bool {
+		var in v2Input
+		good := true
+		valid := objectMembers(elem, func(key string, raw []byte) {
+			if !good {
+				return
+			}
+			switch key {
+			case "name":
+				in.Name, good = plainString(raw)
+			case "datatype":
+				in.Datatype, good = plainString(raw)
+			case "shape":
+				in.Shape, good = intArray(raw)
+			case "data":
+				good = !isNull(raw)
+				in.Data = json.RawMessage(raw)
+			default:
+				good = !foldsTo(key, "name", "datatype", "shape", "data")
+			}
+		})
+		ins = append(ins, in)
+		return valid && good
+	})
+	return ins, ok
+}
+
+// v2Outputs reads the "outputs" array of {"name": ...} objects.
+func v2Outputs(raw []byte) ([]v2OutputWant, bool) {
+	var outs []v2OutputWant
+	ok := arrayElements(raw, func(elem []byte) bool {
+		var o v2OutputWant
+		good := true
+		valid := objectMembers(elem, func(key string, raw []byte) {
+			if !good {
+				return
+			}
+			if key == "name" {
+				o.Name, good = plainString(raw)
+			} else {
+				good = !foldsTo(key, "name")
+			}
+		})
+		outs = append(outs, o)
+		return valid && good
+	})
+	return outs, ok
+}
+
+// plainString returns the JSON string raw without its quotes, when it has
+// no escapes to undo and is valid UTF-8 (encoding/json replaces invalid
+// bytes).
+func plainString(raw []byte) (string, bool) {
+	if len(raw) < 2 || raw[0] != '"' {
+		return "", false
+	}
+	end, plain := skipString(raw, 0)
+	if end != len(raw) || !plain || !utf8.Valid(raw) {
+		return "", false
+	}
+	return string(raw[1 : len(raw)-1]), true
+}
+
+// intArray reads a JSON array of integers that fit an int64.
+func intArray(raw []byte) ([]int64, bool) {
+	out := []int64{}
+	ok := arrayElements(raw, func(elem []byte) bool {
+		n, err := strconv.ParseInt(string(elem), 10, 64)
+		out = append(out, n)
+		return err == nil
+	})
+	return out, ok
+}
+
+func isNull(raw []byte) bool { return string(raw) == "null" }
+
+// foldsTo reports whether key matches one of names only as encoding/json
+// matches keys, case-insensitively: such a body takes the slow path.
+func foldsTo(key string, names ...string) bool {
+	for _, n := range names {
+		if strings.EqualFold(key, n) {
+			return true
+		}
+	}
+	return false
+}
