@@ -23,9 +23,25 @@ type aliasDecl struct {
 	// model is set when the file declares the model at all.
 	model bool
 	// into is the deepest braced struct along models.<model>.aliases, and
-	// depth how many of the path's labels lead to it (0: the file itself).
+	// depth how many of the path's labels lead to it.
 	into  *ast.StructLit
 	depth int
+	// wrap is the deepest `a: b: c` shorthand struct along the same path,
+	// which braces can turn into one to add to, and wrapDepth its depth.
+	wrap      *ast.StructLit
+	wrapDepth int
+}
+
+// rank orders the places a missing alias can be added: the deepest braced
+// struct first, then the deepest shorthand; 0 when there is none.
+func (d *aliasDecl) rank() int {
+	switch {
+	case d.into != nil:
+		return 10 + d.depth
+	case d.wrap != nil:
+		return d.wrapDepth
+	}
+	return 0
 }
 
 // aliasPath is the label path of a model's alias.
@@ -80,8 +96,12 @@ func (d *aliasDecl) field(f *ast.Field, path []string, depth int) {
 	}
 	// A braced struct is a place to add the alias; `a: b: c` shorthand
 	// has no braces and nothing to add into.
-	if s.Lbrace.IsValid() && depth >= 2 && depth > d.depth {
+	switch {
+	case depth < 2:
+	case s.Lbrace.IsValid() && depth > d.depth:
 		d.into, d.depth = s, depth
+	case !s.Lbrace.IsValid() && len(s.Elts) > 0 && depth > d.wrapDepth:
+		d.wrap, d.wrapDepth = s, depth
 	}
 	d.walk(s.Elts, path, depth)
 }
@@ -116,25 +136,39 @@ func (d *aliasDecl) setEdits(version int) []edit {
 	return edits
 }
 
-// addEdit adds the alias inside d.into, as the labels the struct lacks
-// (`production: 3` in aliases, `aliases: production: 3` in the model), or
-// as a field of its own at the end of the file when there is no braced
-// struct of the model to add it into.
-func (d *aliasDecl) addEdit(src []byte, path []string, version int) edit {
-	labels := make([]string, 0, len(path)-d.depth)
-	for _, l := range path[d.depth:] {
-		labels = append(labels, label(l))
+// addEdits add the alias inside d.into, as the labels the struct lacks
+// (`production: 3` in aliases, `aliases: production: 3` in the model), or,
+// when the model has no braced struct, brace the deepest shorthand to add
+// it there (`aliases: production: 3` becomes `aliases: {production: 3,
+// staging: 1}`): a second top-level declaration of the model would be a
+// duplicate. A model declared by anything but struct literals (a
+// reference, a conjunction) has nowhere to add to.
+func (d *aliasDecl) addEdits(src []byte, path []string, version int) ([]edit, error) {
+	switch {
+	case d.into != nil:
+		return []edit{d.addInto(src, path, version)}, nil
+	case d.wrap != nil:
+		s := d.wrap
+		start, end := s.Elts[0].Pos().Offset(), s.Elts[len(s.Elts)-1].End().Offset()
+		field := fieldText(path[d.wrapDepth:], version)
+		return []edit{{start: start, end: start, text: "{", line: s.Elts[0].Pos().Line()},
+			{start: end, end: end, text: ", " + field + "}", line: s.Elts[0].Pos().Line()}}, nil
 	}
-	field := strings.Join(labels, ": ") + ": " + strconv.Itoa(version)
-	if d.into == nil {
-		// The model is declared only in `a: b: c` shorthand: declare the
-		// alias the same way, at the end of the file.
-		lines := strings.Count(string(src), "\n")
-		if len(src) > 0 && src[len(src)-1] != '\n' {
-			return edit{start: len(src), end: len(src), text: "\n" + field + "\n", line: lines + 2}
-		}
-		return edit{start: len(src), end: len(src), text: field + "\n", line: lines + 1}
+	return nil, fmt.Errorf("%s is not declared by a struct literal to add the alias to", strings.Join(path[:2], "."))
+}
+
+// fieldText writes labels and a value as one field in shorthand.
+func fieldText(labels []string, version int) string {
+	quoted := make([]string, len(labels))
+	for i, l := range labels {
+		quoted[i] = label(l)
 	}
+	return strings.Join(quoted, ": ") + ": " + strconv.Itoa(version)
+}
+
+// addInto adds the alias as the last field of the braced struct d.into.
+func (d *aliasDecl) addInto(src []byte, path []string, version int) edit {
+	field := fieldText(path[d.depth:], version)
 	s := d.into
 	lb, rb := s.Lbrace.Offset(), s.Rbrace.Offset()
 	switch {

@@ -60,9 +60,13 @@ models: "fraud-detector": {
 		in:   "models: \"fraud-detector\": {\n\towner: \"fraud-ml\"\n}\n",
 		want: "models: \"fraud-detector\": {\n\towner: \"fraud-ml\"\n\taliases: \"canary-1\": 3\n}\n",
 	}, {
-		name: "model declared only in shorthand gets a line of its own", alias: "production", version: 1, line: 3,
+		name: "shorthand aliases get braces", alias: "canary", version: 3, line: 2,
+		in:   "package sluice\nmodels: \"fraud-detector\": aliases: production: 2 // keep\n",
+		want: "package sluice\nmodels: \"fraud-detector\": aliases: {production: 2, canary: 3} // keep\n",
+	}, {
+		name: "a model declared in shorthand gets braces, never a second declaration", alias: "production", version: 1, line: 2,
 		in:   "package sluice\nmodels: \"fraud-detector\": owner: \"fraud-ml\"",
-		want: "package sluice\nmodels: \"fraud-detector\": owner: \"fraud-ml\"\nmodels: \"fraud-detector\": aliases: production: 1\n",
+		want: "package sluice\nmodels: \"fraud-detector\": {owner: \"fraud-ml\", aliases: production: 1}",
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -120,6 +124,7 @@ func TestAliasEditRefusesWhatItCannotWriteSafely(t *testing.T) {
 		{"a reference", "_v: 2\nmodels: m: {\n\taliases: production: _v\n}\n", "m.cue:3: models.m.aliases.production is an expression"},
 		{"a model nobody declared", "models: other: aliases: production: 2\n", `model "m" is not declared in the CUE files of .`},
 		{"a file that does not parse", "models: m: {\n", "parse m.cue"},
+		{"a model declared by a reference", "_base: {owner: \"x\"}\nmodels: m: _base\n", "m.cue: models.m is not declared by a struct literal"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

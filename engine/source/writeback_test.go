@@ -136,6 +136,19 @@ func TestWriteBackAddsAnUndeclaredAliasInsideTheAliasesStruct(t *testing.T) {
 	sameExceptAlias(t, loadAt(t, r.Dir(), c.Base), loadAt(t, r.Dir(), wbBranch), "staging", 1)
 }
 
+func TestWriteBackAddsAnAliasToAModelDeclaredInShorthandAndItStillLoads(t *testing.T) {
+	r := exampleRepo(t)
+	r.Write("specs/models.cue", "package sluice\n\nmodels: \"fraud-detector\": aliases: production: 2\n")
+	base := r.Commit("one line")
+	c := rollback(base)
+	c.Alias, c.Action = "staging", "promote"
+	propose(t, writeBack(r.Dir()), c)
+	if got := r.Git("show", wbBranch+":specs/models.cue"); got != "package sluice\n\nmodels: \"fraud-detector\": aliases: {production: 2, staging: 1}" {
+		t.Errorf("models.cue:\n%s", got)
+	}
+	sameExceptAlias(t, loadAt(t, r.Dir(), base), loadAt(t, r.Dir(), wbBranch), "staging", 1)
+}
+
 func TestWriteBackStacksOnItsOwnProposalAndFastForwardsAfterAMerge(t *testing.T) {
 	r := exampleRepo(t)
 	w := writeBack(r.Dir())

@@ -38,7 +38,7 @@ func aliasEdits(files []specFile, sub, model, alias string, version int) (edits 
 			return nil, 0, fmt.Errorf("%s:%d: %s is an expression, not a number; only a literal can be written back",
 				f.name, d.notLiteral.Pos().Line(), aliasField(model, alias))
 		}
-		if d.model && (homeDecl == nil || d.depth > homeDecl.depth) {
+		if d.model && (homeDecl == nil || d.rank() > homeDecl.rank()) {
 			home, homeDecl = &fileEdit{name: f.name, src: f.src}, d
 		}
 		if len(d.values) == 0 {
@@ -61,8 +61,11 @@ func aliasEdits(files []specFile, sub, model, alias string, version int) (edits 
 	if home == nil {
 		return nil, 0, fmt.Errorf("model %q is not declared in the CUE files of %s", model, sub)
 	}
-	e := homeDecl.addEdit(home.src, aliasPath(model, alias), version)
-	home.line, home.out = e.line, apply(home.src, []edit{e})
+	es, err := homeDecl.addEdits(home.src, aliasPath(model, alias), version)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%s: %w", home.name, err)
+	}
+	home.line, home.out = es[0].line, apply(home.src, es)
 	return []fileEdit{*home}, 0, nil
 }
 
