@@ -80,9 +80,12 @@ func (v *version) decodeInstances(raw json.RawMessage) (map[string]Tensor, error
 		named[name] = t
 		return named, nil
 	}
-	var rows []map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &rows); err != nil {
-		return nil, badInput(`"instances": every entry must be an object of named inputs when the first is: %v`, err)
+	rows, ok := rawObjects(raw)
+	if !ok {
+		rows = nil
+		if err := json.Unmarshal(raw, &rows); err != nil {
+			return nil, badInput(`"instances": every entry must be an object of named inputs when the first is: %v`, err)
+		}
 	}
 	return v.stackRows(rows)
 }
@@ -158,9 +161,12 @@ func (v *version) decodeColumns(raw json.RawMessage) (map[string]Tensor, error) 
 		named[name] = t
 		return named, nil
 	}
-	var cols map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &cols); err != nil {
-		return nil, badInput(`"inputs": %v`, err)
+	cols, ok := rawObject(raw)
+	if !ok {
+		cols = nil
+		if err := json.Unmarshal(raw, &cols); err != nil {
+			return nil, badInput(`"inputs": %v`, err)
+		}
 	}
 	named := getNamed()
 	for k, raw := range cols {

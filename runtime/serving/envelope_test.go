@@ -40,3 +40,32 @@ func FuzzV2EnvelopeMatchesEncodingJSON(f *testing.F) {
 		}
 	})
 }
+
+// FuzzRawObjectsMatchEncodingJSON checks the reflection-free reader of TF
+// Serving's row objects ({"instances": [{...}, ...]}) against
+// encoding/json's map[string]json.RawMessage.
+func FuzzRawObjectsMatchEncodingJSON(f *testing.F) {
+	f.Add([]byte(`[{"x":[1,2],"n":[3],"tag":["a"]},{"x":[4,5],"n":null,"x":[6]}]`))
+	f.Add([]byte(`[{"a\u0062":1},{}]`))
+	f.Add([]byte(`[{"\xff":1}]`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		fast, ok := rawObjects(body)
+		if !ok {
+			return
+		}
+		var slow []map[string]json.RawMessage
+		if err := json.Unmarshal(body, &slow); err != nil {
+			t.Fatalf("fast path took %s, encoding/json refuses it: %v", body, err)
+		}
+		same := len(fast) == len(slow)
+		for i := 0; same && i < len(fast); i++ {
+			same = len(fast[i]) == len(slow[i])
+			for k, v := range fast[i] {
+				same = same && bytes.Equal(v, slow[i][k])
+			}
+		}
+		if !same {
+			t.Fatalf("%s\nfast path: %q\nencoding/json: %q", body, fast, slow)
+		}
+	})
+}

@@ -7,15 +7,18 @@ import (
 	"unicode/utf8"
 )
 
-// The Open Inference Protocol's REST envelope — id, inputs with their
-// name, shape, datatype and data, outputs, parameters — read without
-// reflection: encoding/json scanned every body twice (once to validate,
-// once to decode) and built the envelope by reflection on every request.
-// The fast path takes the plain form only: keys spelled as the protocol
-// spells them, strings without escapes, no nulls, shapes of integers.
-// Anything else is left to encoding/json, which decodes it by its own
-// rules (such as case-insensitive keys) and says where a malformed body
-// breaks, so both paths accept and refuse the same bodies alike.
+// Request envelopes read without reflection: the Open Inference
+// Protocol's REST body (id, inputs with their name, shape, datatype and
+// data, outputs, parameters) and TF Serving's row objects and named
+// columns. encoding/json scanned every body twice (once to validate, once
+// to decode) and built the envelope by reflection on every request. The
+// fast path takes the plain form only: keys spelled as the protocol
+// spells them, strings without escapes, valid UTF-8, no nulls where a
+// value is expected, shapes of integers. Anything else is left to
+// encoding/json, which decodes it by its own rules (such as
+// case-insensitive keys) and says where a malformed body breaks, so both
+// paths accept and refuse the same bodies alike (see envelope_test.go's
+// fuzz targets).
 
 // decodeV2Envelope fills req from body and reports whether body was in
 // the plain form; when it was not, req is left partly filled and the
@@ -131,4 +134,29 @@ func foldsTo(key string, names ...string) bool {
 		}
 	}
 	return false
+}
+
+// rawObject reads a JSON object into its members' raw values, as
+// encoding/json reads it into a map[string]json.RawMessage, when its keys
+// need no unescaping and are valid UTF-8; else it reports false and the
+// caller uses encoding/json.
+func rawObject(b []byte) (map[string]json.RawMessage, bool) {
+	m := map[string]json.RawMessage{}
+	good := true
+	ok := objectMembers(b, func(key string, raw []byte) {
+		good = good && utf8.ValidString(key)
+		m[key] = raw
+	})
+	return m, ok && good
+}
+
+// rawObjects reads a JSON array of objects as rawObject reads one.
+func rawObjects(b []byte) ([]map[string]json.RawMessage, bool) {
+	var rows []map[string]json.RawMessage
+	ok := arrayElements(b, func(elem []byte) bool {
+		m, ok := rawObject(elem)
+		rows = append(rows, m)
+		return ok
+	})
+	return rows, ok
 }
