@@ -242,6 +242,42 @@ func TestRequestTimingOutInTheQueueAnswers503(t *testing.T) {
 	}
 }
 
+// The queue has one timer, armed for its oldest request: after it fires
+// it must be armed again for the next one, or a later request would wait
+// past its timeout.
+func TestEveryQueuedRequestTimesOutOnItsOwnDeadline(t *testing.T) {
+	g := newGate(1)
+	ts := newGatedServer(t, g)
+	cfg := regressor(1)
+	cfg.MaxBatchSize = 1
+	cfg.Batching.Timeout = 50 * time.Millisecond
+	ts.deploy(t, cfg)
+	g.armed.Store(true)
+	held := ts.postAsync(context.Background(), "/v1/models/reg:predict", `{"instances":[[1,2,3,4]]}`)
+	g.wait(t) // the one instance holds this batch until the end
+	first := ts.postAsync(context.Background(), "/v1/models/reg:predict", `{"instances":[[1,2,3,4]]}`)
+	ts.waitQueued(t, "reg", 1)
+	time.Sleep(20 * time.Millisecond)
+	second := ts.postAsync(context.Background(), "/v1/models/reg:predict", `{"instances":[[4,3,2,1]]}`)
+	for i, ch := range []chan result{first, second} {
+		select {
+		case res := <-ch:
+			if res.err != nil || res.r.code != 503 || !strings.Contains(res.r.raw, "timed out in the queue") {
+				t.Errorf("queued request %d: %v %d %s, want 503", i+1, res.err, res.r.code, res.r.raw)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("queued request %d was never timed out", i+1)
+		}
+	}
+	if n := ts.queued("reg"); n != 0 {
+		t.Errorf("the timed-out requests left %d rows in the queue", n)
+	}
+	g.release()
+	if res := <-held; res.err != nil || res.r.code != 200 {
+		t.Errorf("held request: %v %d %s", res.err, res.r.code, res.r.raw)
+	}
+}
+
 func TestSlowInstanceDoesNotBlockTheOthers(t *testing.T) {
 	g := newGate(1)
 	ts := newGatedServer(t, g)
