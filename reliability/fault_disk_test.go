@@ -68,7 +68,16 @@ func TestApplyOnAFullDiskFailsCleanlyAndResumes(t *testing.T) {
 		t.Errorf("apply panicked:\n%s", out)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "state.db")); err == nil {
-		if bad := checkInvariants(t, dir); len(bad) > 0 {
+		var bad []string
+		for _, b := range checkInvariants(t, dir) {
+			// Recording the apply's end needs room too: like a crash, a
+			// full disk may leave it marked in progress until the next
+			// apply marks it interrupted (checked after resuming).
+			if !strings.HasPrefix(b, "applies left in progress") {
+				bad = append(bad, b)
+			}
+		}
+		if len(bad) > 0 {
 			t.Errorf("after the disk filled:\n%s", strings.Join(bad, "\n"))
 		}
 	}
