@@ -145,3 +145,25 @@ func hmacHex(key string, body []byte) string {
 	m.Write(body)
 	return hex.EncodeToString(m.Sum(nil))
 }
+
+// TestDaemonRefusesSecretsKeptInTheRepository starts the daemon with its
+// token file, then its webhook secret file, inside the tracked repository:
+// it refuses to start, saying secrets stay out of git, and never prints
+// the secret.
+func TestDaemonRefusesSecretsKeptInTheRepository(t *testing.T) {
+	t.Parallel()
+	const secret = "in-repo-secret-41c7"
+	repo := featureRepo(t)
+	repo.Write("secrets/token", secret+"\n")
+	for _, flag := range []string{"--token-file", "--webhook-secret-file"} {
+		p := start(t, sluiceCmd(t.TempDir(), nil, "daemon", "--repo", repo.Dir(), "--path", "specs", "--branch", "main",
+			"--listen", "127.0.0.1:0", "--serve-listen", "none", "--poll", "0", "--recheck", "0", flag, repo.Path("secrets/token")))
+		err := p.wait(time.Minute)
+		if err == nil || !strings.Contains(p.output(), "keep secrets out of git") {
+			t.Errorf("%s inside the repository: %v\n%s", flag, err, p.output())
+		}
+		if strings.Contains(p.output(), secret) {
+			t.Errorf("%s inside the repository: the secret was printed", flag)
+		}
+	}
+}
