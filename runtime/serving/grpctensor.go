@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"strconv"
 
 	"google.golang.org/protobuf/encoding/protowire"
 )
@@ -21,7 +22,7 @@ func (v *version) grpcInputs(req *inferRequest) (map[string]Tensor, error) {
 	}
 	named := getNamed()
 	for i, in := range req.inputs {
-		where := fmt.Sprintf("inputs[%d] (%s)", i, in.name)
+		where := "inputs[" + strconv.Itoa(i) + "] (" + in.name + ")"
 		dt, err := ParseDType(in.datatype)
 		if err != nil {
 			return nil, badInput("%s: %v", where, err)

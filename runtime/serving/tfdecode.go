@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -118,7 +119,7 @@ func (v *version) stackRows(rows []map[string]json.RawMessage) (map[string]Tenso
 			if !ok {
 				return nil, badInput("instances[%d]: no %q, which instances[0] has: every instance needs the same inputs", i, k)
 			}
-			t, err := v.parse(raw, k, fmt.Sprintf("instances[%d].%s", i, k))
+			t, err := v.parse(raw, k, "instances["+strconv.Itoa(i)+"]."+k)
 			if err != nil {
 				return nil, err
 			}
