@@ -37,11 +37,7 @@ func newDrivers(ctx context.Context, db *store.DB, ortLib string) (engine.Driver
 	if err != nil {
 		return engine.Drivers{}, err
 	}
-	ds, err := drift.Open(ctx, db)
-	if err != nil {
-		return engine.Drivers{}, err
-	}
-	d := engine.Drivers{Features: fs, History: fs, Online: fs, Tracker: tr, Registry: reg, Drift: ds}
+	d := engine.Drivers{Features: fs, History: fs, Online: fs, Tracker: tr, Registry: reg, Drift: drift.Lazy(db)}
 	if db.Path != "" && db.Path != ":memory:" {
 		d.ArtifactDir = filepath.Join(filepath.Dir(db.Path), "artifacts")
 	}

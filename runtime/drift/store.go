@@ -66,6 +66,42 @@ var migrations = []string{
 // feedback labels, the last report of each policy and open drift episodes.
 type Store struct {
 	db *store.DB
+	// lazy stores create the tables with the first reference, inside the
+	// transaction that stores it.
+	lazy bool
+}
+
+// Lazy returns a Store whose tables are created only when the first
+// reference is stored, inside that step's transaction: a plain apply that
+// trains nothing adds nothing to the state file.
+func Lazy(db *store.DB) *Store { return &Store{db: db, lazy: true} }
+
+// migrateIn brings drift's tables up to date inside the caller's
+// transaction, recording the version in the state's schema_migrations as
+// store.DB.Migrate does, so that a later Open finds them current.
+func migrateIn(ctx context.Context, q store.Querier) error {
+	var v int
+	err := q.QueryRowContext(ctx, `SELECT version FROM schema_migrations WHERE component = 'drift'`).Scan(&v)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("migrate drift: %w", err)
+	}
+	if v > len(migrations) {
+		return fmt.Errorf("state file's drift tables are at version %d, newer than this sluice knows (%d): upgrade sluice", v, len(migrations))
+	}
+	if v == len(migrations) {
+		return nil
+	}
+	for ; v < len(migrations); v++ {
+		if _, err := q.ExecContext(ctx, migrations[v]); err != nil {
+			return fmt.Errorf("migration drift #%d: %w", v+1, err)
+		}
+	}
+	_, err = q.ExecContext(ctx, `INSERT INTO schema_migrations(component, version) VALUES ('drift', ?)
+		ON CONFLICT(component) DO UPDATE SET version = excluded.version`, v)
+	if err != nil {
+		return fmt.Errorf("migrate drift: %w", err)
+	}
+	return nil
 }
 
 // Open brings drift's tables in db up to date.
@@ -103,7 +139,7 @@ func PutReference(ctx context.Context, q store.Querier, ref *Reference) error {
 func GetReference(ctx context.Context, q store.Querier, model string, version int) (*Reference, error) {
 	var body []byte
 	err := q.QueryRowContext(ctx, `SELECT body FROM drift_references WHERE model = ? AND version = ?`, model, version).Scan(&body)
-	if errors.Is(err, sql.ErrNoRows) {
+	if errors.Is(err, sql.ErrNoRows) || isNoTable(err) {
 		return nil, fmt.Errorf("%w for %s version %d", ErrNoReference, model, version)
 	}
 	if err != nil {
@@ -164,7 +200,13 @@ func isNoTable(err error) bool {
 	return err != nil && bytes.Contains([]byte(err.Error()), []byte("no such table"))
 }
 
-// PutReference stores a model version's reference (see the function).
+// PutReference stores a model version's reference (see the function),
+// creating a lazy store's tables first.
 func (s *Store) PutReference(ctx context.Context, q store.Querier, ref *Reference) error {
+	if s.lazy {
+		if err := migrateIn(ctx, q); err != nil {
+			return err
+		}
+	}
 	return PutReference(ctx, q, ref)
 }

@@ -2,6 +2,7 @@ package drift
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"math"
 	"path/filepath"
@@ -209,5 +210,34 @@ func TestEpisodeRunsEachActionOnce(t *testing.T) {
 	}
 	if e, _ := OpenEpisode(ctx, db, "inputs"); e.Took("alert") {
 		t.Error("a new episode remembers the old one's alert")
+	}
+}
+
+func TestLazyStoreCreatesItsTablesWithTheFirstReference(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	s := Lazy(db)
+	var n int
+	db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE name LIKE 'drift_%'`).Scan(&n)
+	if n != 0 {
+		t.Fatalf("%d drift tables before any reference", n)
+	}
+	ref := fit(t, numbers("amount", genSpec{Seed: 1, N: 100, Scale: 1}.sample()))
+	if err := db.Tx(ctx, func(tx *sql.Tx) error { return s.PutReference(ctx, tx, ref) }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := GetReference(ctx, db, "fraud", 3); err != nil {
+		t.Fatal(err)
+	}
+	// Open finds them current and migrates nothing twice.
+	if _, err := Open(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Tx(ctx, func(tx *sql.Tx) error { return s.PutReference(ctx, tx, ref) }); err != nil {
+		t.Fatal(err)
 	}
 }
