@@ -60,16 +60,6 @@ func (pl *planner) driftReleased(c *Change, e *schema.Endpoint) {
 	c.Detail += fmt.Sprintf(" (releases the hold of drift policy %s at v%d)", h.Policy, h.Version)
 }
 
-// driftDetail is what applying a drift policy sets up.
-func driftDetail(d *schema.Drift) string {
-	actions := "record only"
-	if len(d.OnDrift) > 0 {
-		actions = strings.Join(d.OnDrift, ", ")
-	}
-	return fmt.Sprintf("monitor endpoint %s every %s over the last %s (at least %d samples); on drift: %s",
-		d.Endpoint, shortDuration(d.Every), shortDuration(d.Window), d.MinSamples, actions)
-}
-
 // shortDuration prints 1h and 5m rather than 1h0m0s and 5m0s.
 func shortDuration(d time.Duration) string {
 	s := d.String()

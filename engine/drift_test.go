@@ -272,3 +272,24 @@ func TestStateServingJudgesTheVersionTheStateRecords(t *testing.T) {
 		t.Errorf("unknown policy: %v", err)
 	}
 }
+
+func TestPlanWarnsOfAPolicyFeatureNoExperimentTrainsOn(t *testing.T) {
+	db := openState(t)
+	fsys := servingRepo(0, "1.0", fraudEndpoint+`
+drift: inputs: {endpoint: "fraud", features: ["score", "scroe", "prediction_1"]}
+`)
+	p := planRevision(t, db, fsys, "c1")
+	var warnings []planjson.Diagnostic
+	for _, d := range p.Diagnostics {
+		if d.Address == "drift.inputs" {
+			warnings = append(warnings, d)
+		}
+	}
+	if len(warnings) != 1 || warnings[0].Severity != "warning" ||
+		warnings[0].Summary != `no experiment of model fraud trains on a feature "scroe" (its features: score, segment); it will never be judged` {
+		t.Fatalf("diagnostics %+v", warnings)
+	}
+	if c := changeOf(p, "drift.inputs"); !strings.Contains(c.Detail, "monitor endpoint fraud every 5m over the last 1h") {
+		t.Errorf("detail %q", c.Detail)
+	}
+}

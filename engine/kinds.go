@@ -71,8 +71,8 @@ func (pl *planner) runtime(c *Change) {
 		}
 		return
 	}
-	if d, ok := c.Resource.(*schema.Drift); ok && c.Action != planjson.ActionNoOp && c.Action != planjson.ActionDelete {
-		c.Detail = driftDetail(d)
+	if d, ok := c.Resource.(*schema.Drift); ok {
+		pl.driftPolicy(c, d)
 		return
 	}
 	if c.Action == planjson.ActionNoOp || c.Action == planjson.ActionDelete {
