@@ -77,6 +77,10 @@ func (m *Monitor) retrain(ctx context.Context, spec *schema.Spec, p *schema.Drif
 	}
 	ev.Reason, ev.Type = ReasonRetrainStarted, "Normal"
 	ev.Message = fmt.Sprintf("retrained %s on drift (%s): %s", exp, did, Summary(r))
+	if p.PromoteTo != "" && m.WriteBack == nil {
+		ev.Message += fmt.Sprintf("; promote_to %s is proposed only with a write-back branch (sluice daemon --write-back): promote it in git", p.PromoteTo)
+	}
+	ev.Message += m.writeBackPromotion(ctx, spec, p, exp, r)
 	return ev
 }
 
@@ -136,7 +140,7 @@ func (m *Monitor) rollback(ctx context.Context, spec *schema.Spec, p *schema.Dri
 		ev.Message = fmt.Sprintf("rollback of endpoint %s to v%d: serving, but not recorded: %v", p.Endpoint, prev.Number, err)
 		return ev
 	}
-	ev.Reason, ev.Message = ReasonDriftRollback, msg
+	ev.Reason, ev.Message = ReasonDriftRollback, msg+m.writeBackRollback(ctx, p, e, r.Version, prev.Number, r)
 	return ev
 }
 

@@ -293,3 +293,40 @@ drift: inputs: {endpoint: "fraud", features: ["score", "scroe", "prediction_1"]}
 		t.Errorf("detail %q", c.Detail)
 	}
 }
+
+// proposals records what a write-back would commit; source.WriteBack, the
+// real one, cannot be imported by the engine (DESIGN's import table).
+type proposals []string
+
+func (p *proposals) ProposeAlias(_ context.Context, model, alias string, version int, why string) (string, error) {
+	*p = append(*p, fmt.Sprintf("%s@%s=v%d %s", model, alias, version, why))
+	return fmt.Sprintf("%012d%028d", len(*p), 0), nil
+}
+
+func TestDriftRetrainAndRollbackAreProposedInGitWithTheNumbers(t *testing.T) {
+	w := newDriftWorld(t, `"retrain", "rollback"], promote_to: "production", on_drift: ["retrain", "rollback"`)
+	var wb proposals
+	w.mon.WriteBack = &wb
+	fsys := servingRepo(2, "2.0", driftEndpoint(w.actions))
+	w.mon.Retrain = func(ctx context.Context, spec *schema.Spec, exp, _ string) (string, error) {
+		res, err := Train(ctx, w.db, w.d.Drivers, TrainRequest{Spec: spec, FS: fsys, Experiment: exp, Trigger: TriggerDrift})
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("registered %s v%d", res.Model, res.Version), nil
+	}
+	w.send(60, 2, true)
+	w.check()
+	if len(wb) != 2 || !strings.HasPrefix(wb[0], "fraud@production=v3 promote: drift policy inputs retrained lr as v3") ||
+		!strings.HasPrefix(wb[1], "fraud@production=v1 rollback: drift policy inputs rolled endpoint fraud back from v2 to v1") {
+		t.Fatalf("proposals %q", wb)
+	}
+	for _, p := range wb {
+		if !strings.Contains(p, "score ks p=") {
+			t.Errorf("proposal without the numbers: %q", p)
+		}
+	}
+	if ev := w.events(ReasonDriftRollback); len(ev) < 2 || !strings.Contains(ev[len(ev)-1].Message, "proposed in git as commit 000000000002") {
+		t.Errorf("rollback events %+v", ev)
+	}
+}

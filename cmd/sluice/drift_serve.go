@@ -111,9 +111,5 @@ func trainOnDrift(ctx context.Context, db *store.DB, d engine.Drivers, l *loaded
 	if err != nil {
 		return "", err
 	}
-	msg := fmt.Sprintf("run %s registered %s v%d", res.RunName, res.Model, res.Version)
-	if promoteTo != "" {
-		msg += fmt.Sprintf("; promote_to %s is not applied by this build, promote it in git", promoteTo)
-	}
-	return msg, nil
+	return fmt.Sprintf("run %s registered %s v%d, no alias moved", res.RunName, res.Model, res.Version), nil
 }
