@@ -105,9 +105,7 @@ func (c *daemonChild) status() map[string]any {
 // child process, a commit moving production from version 1 to 2 while a
 // client sends requests without pause, then an invalid commit.
 func TestDaemonPromotionSwapsTheServedVersionWithoutAFailedRequestAndABadCommitChangesNothing(t *testing.T) {
-	if _, err := findORTLib(""); err != nil {
-		t.Skipf("onnx runtime unavailable: %v", err)
-	}
+	needORT(t)
 	r := serveRepo(t)
 	// Two experiments of one model register versions 1 and 2 in one apply.
 	lr := serveSpec[strings.Index(serveSpec, "experiments: lr:"):strings.Index(serveSpec, "endpoints:")]

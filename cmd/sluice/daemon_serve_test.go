@@ -33,9 +33,7 @@ func productionVersion(base string) string {
 // and a commit that trains v2 and moves production to it swaps what
 // answers, without a restart.
 func TestDaemonServesEndpointsAndACommitMovingTheAliasSwapsTheVersion(t *testing.T) {
-	if _, err := findORTLib(""); err != nil {
-		t.Skipf("onnx runtime unavailable: %v", err)
-	}
+	needORT(t)
 	// The daemon refuses a plan that promotes to a version not trained
 	// yet, so training, promoting and moving the alias are commits of
 	// their own, as in a real repository.

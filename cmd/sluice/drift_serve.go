@@ -6,8 +6,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"sluice/engine"
 	"sluice/runtime/drift"
 	"sluice/runtime/registry"
@@ -42,14 +40,8 @@ func (a *app) startDrift(ctx context.Context, db *store.DB, srv *serving.Server,
 	}
 	buf := drift.NewCapture(db, drift.CaptureOptions{Retention: captureRetention(spec), Log: log})
 	r := &driftRuntime{buf: buf, gauges: drift.NewGauges()}
-	// The data plane's /metrics shows the gauges once serving takes extra
-	// collectors; until then they are exported by nothing.
-	if m, ok := any(srv).(interface {
-		RegisterMetrics(...prometheus.Collector) error
-	}); ok {
-		if err := m.RegisterMetrics(r.gauges); err != nil {
-			return nil, err
-		}
+	if err := srv.RegisterMetrics(r.gauges); err != nil {
+		return nil, err
 	}
 	r.swap = engine.CapturingServer{Server: srv, Capture: engine.DriftCapture{Buffer: buf}}
 	srv.SetFeedback(engine.DriftFeedback{DB: db, Buffer: buf})

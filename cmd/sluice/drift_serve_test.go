@@ -19,9 +19,7 @@ import (
 // second: drifted traffic over HTTP becomes a drift verdict that `sluice
 // drift status` shows and an alert in the event log, with the numbers.
 func TestServeCapturesTrafficAndItsDriftPolicyAlerts(t *testing.T) {
-	if _, err := findORTLib(""); err != nil {
-		t.Skipf("onnx runtime unavailable: %v", err)
-	}
+	needORT(t)
 	r := serveRepo(t)
 	spec := strings.Replace(serveSpec, `endpoints: fraud: {model: "fraud", alias: "production"}`,
 		`endpoints: fraud: {model: "fraud", alias: "production", capture: rate: 1.0}
@@ -81,6 +79,19 @@ drift: scores: {endpoint: "fraud", features: ["score"], min_samples: 30, window:
 	if err != nil || !strings.Contains(string(out), "DriftDetected") || !strings.Contains(string(out), "score ks p=") {
 		t.Fatalf("events: %v\n%s", err, out)
 	}
+	// One scrape of the data plane shows the policy's verdict beside the
+	// serving metrics, for a Prometheus alert on drift.
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`sluice_drift_dataset_drifted{endpoint="fraud",policy="scores"} 1`, `sluice_drift_feature_drifted{feature="score",policy="scores"} 1`, "sluice_serving_requests_total"} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("/metrics lacks %s:\n%s", want, page)
+		}
+	}
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -93,9 +104,7 @@ drift: scores: {endpoint: "fraud", features: ["score"], min_samples: 30, window:
 // with a notification subscribed to drift: drifted traffic on its data
 // plane becomes one drift notice with the numbers.
 func TestDaemonSendsADriftAlertToTheNotificationWebhook(t *testing.T) {
-	if _, err := findORTLib(""); err != nil {
-		t.Skipf("onnx runtime unavailable: %v", err)
-	}
+	needORT(t)
 	notices := make(chan string, 16)
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)

@@ -66,9 +66,7 @@ func startServe(t *testing.T, repo, path, endpoint string) string {
 // merchant's features joined from the online store, refuses an unknown
 // user by name, and the same features read through Feast's route.
 func TestServeTheExampleRepositoryJoinsTheFraudEndpointsFeatures(t *testing.T) {
-	if _, err := findORTLib(""); err != nil {
-		t.Skipf("onnx runtime unavailable: %v", err)
-	}
+	needORT(t)
 	r := testgit.New(t)
 	r.CopyDir("../../examples/repo", "examples/repo")
 	// The example's data ends on 2026-11-20 and its views' TTLs are two

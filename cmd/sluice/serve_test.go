@@ -59,9 +59,7 @@ func serveRepo(t *testing.T) *testgit.Repo {
 // process: it trains, promotes and deploys, answers a predict naming the
 // version, and on SIGTERM drains and exits 0.
 func TestServeAppliesThenServesUntilSIGTERM(t *testing.T) {
-	if _, err := findORTLib(""); err != nil {
-		t.Skipf("onnx runtime unavailable: %v", err)
-	}
+	needORT(t)
 	r := serveRepo(t)
 	cmd := sluiceCmd(t, filepath.Join(t.TempDir(), "state.db"), "serve", "--repo", r.Dir(), "--path", "specs", "--listen", "127.0.0.1:0")
 	stderr, err := cmd.StderrPipe()

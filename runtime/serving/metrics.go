@@ -1,6 +1,8 @@
 package serving
 
 import (
+	"fmt"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -127,4 +129,15 @@ func (v *versionMetrics) forget() {
 	}{v.m.requests, v.m.latency, v.m.queue, v.m.compute, v.m.batch, v.m.depth, v.m.busy} {
 		vec.DeletePartialMatch(l)
 	}
+}
+
+// RegisterMetrics adds collectors of other parts of the process (drift's
+// gauges) to the data plane's /metrics, so one scrape sees them all.
+func (s *Server) RegisterMetrics(cs ...prometheus.Collector) error {
+	for _, c := range cs {
+		if err := s.metrics.reg.Register(c); err != nil {
+			return fmt.Errorf("register metrics: %w", err)
+		}
+	}
+	return nil
 }
