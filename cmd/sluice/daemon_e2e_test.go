@@ -25,10 +25,10 @@ type daemonChild struct {
 	terminate func() error
 }
 
-func startDaemonChild(t *testing.T, repo string) *daemonChild {
+func startDaemonChild(t *testing.T, repo string, flags ...string) *daemonChild {
 	t.Helper()
-	cmd := sluiceCmd(t, filepath.Join(t.TempDir(), "state.db"), "daemon", "--repo", repo, "--path", "specs", "--branch", "main",
-		"--listen", "127.0.0.1:0", "--serve-listen", "127.0.0.1:0", "--open-reads", "--poll", "0", "--recheck", "0")
+	cmd := sluiceCmd(t, filepath.Join(t.TempDir(), "state.db"), append([]string{"daemon", "--repo", repo, "--path", "specs", "--branch", "main",
+		"--listen", "127.0.0.1:0", "--serve-listen", "127.0.0.1:0", "--open-reads", "--poll", "0", "--recheck", "0"}, flags...)...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
