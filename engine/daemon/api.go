@@ -22,6 +22,9 @@ import (
 //	GET  /api/events       the event log (?limit, ?kind, ?name, ?after)
 //	GET  /api/revisions    every revision attempted, newest first (?limit)
 //	GET  /api/plan         the plan of ?rev=REF against the state (?format=json|markdown|text)
+//	GET  /api/runs         training runs (?filter, ?order_by, ?max, ?experiment: as `sluice runs`)
+//	GET  /api/models/NAME  a model's versions, aliases and alias history
+//	GET  /api/drift/POLICY a drift policy's last report (?format=json|html)
 //	POST /api/sync         reconcile the branch now, past any backoff (?wait=true waits)
 //	POST /hooks/git        a push webhook: verified, then only a hint to fetch
 //
@@ -35,6 +38,9 @@ func (d *Daemon) Handler() http.Handler {
 	mux.Handle("GET /api/events", d.reading(d.events))
 	mux.Handle("GET /api/revisions", d.reading(d.revisions))
 	mux.Handle("GET /api/plan", d.reading(d.plan))
+	mux.Handle("GET /api/runs", d.reading(d.runs))
+	mux.Handle("GET /api/models/{name}", d.reading(d.model))
+	mux.Handle("GET /api/drift/{policy}", d.reading(d.driftReport))
 	mux.Handle("POST /api/sync", d.mutating(d.sync))
 	mux.HandleFunc("POST /hooks/git", d.webhook)
 	return mux
