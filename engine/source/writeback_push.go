@@ -38,9 +38,9 @@ func (t *writeTarget) open(ctx context.Context, w *WriteBack) error {
 		return err
 	}
 	t.repo = repo
-	if head, err := repo.Storer.Reference(plumbing.HEAD); t.loc.kind == localRepo && err == nil && head.Target() == t.ref {
+	if wt, ok := checkedOut(t.loc, t.ref); ok && t.loc.kind != remoteRepo {
 		t.close()
-		return fmt.Errorf("branch %s is checked out in %s; write back to a branch no work tree has checked out", t.ref.Short(), t.loc.dir)
+		return fmt.Errorf("branch %s is checked out in %s; write back to a branch no work tree has checked out", t.ref.Short(), wt)
 	}
 	return nil
 }

@@ -298,3 +298,23 @@ func TestProposeAliasTakesTheActionFromWhy(t *testing.T) {
 		t.Errorf("subject %q", got)
 	}
 }
+
+func TestWriteBackRefusesABranchALinkedWorkTreeHasCheckedOut(t *testing.T) {
+	r := exampleRepo(t)
+	base := r.Head()
+	linked := filepath.Join(t.TempDir(), "review")
+	r.Git("worktree", "add", "-q", "-b", wbBranch, linked)
+	_, err := writeBack(r.Dir()).Propose(context.Background(), rollback(base))
+	if err == nil || !strings.Contains(err.Error(), "branch "+wbBranch+" is checked out in "+linked) {
+		t.Fatalf("error %v, want the linked work tree named", err)
+	}
+	// From the linked work tree, the main one's branch is refused too.
+	w := writeBack(linked)
+	w.Branch = "main"
+	if _, err := w.Propose(context.Background(), rollback(base)); err == nil || !strings.Contains(err.Error(), "branch main is checked out in "+r.Dir()) {
+		t.Fatalf("error %v, want the main work tree named", err)
+	}
+	if r.Git("rev-parse", wbBranch) != base || r.Head() != base {
+		t.Error("a refused write-back moved a branch")
+	}
+}
