@@ -153,6 +153,7 @@ func (m *Monitor) evaluate(ctx context.Context, spec *schema.Spec, p *schema.Dri
 		return nil, err
 	}
 	r.Quality = m.quality(ctx, spec, st.Model, st.Serving, q)
+	drift.JudgeQuality(r, p.Quality)
 	return r, nil
 }
 
@@ -213,6 +214,10 @@ func Summary(r *drift.Report) string {
 	if r.Verdict == drift.VerdictNoVerdict {
 		return "no verdict: " + r.Reason
 	}
+	if q := r.Quality; q != nil && q.Verdict == drift.VerdictDrift {
+		return fmt.Sprintf("live %s %.4g against holdout %.4g over %d labelled rows of %s v%d: dropped %.4g, more than max_drop %.4g",
+			q.Metric, float64(liveMetric(q)), q.Holdout[q.Metric], q.Labeled, r.Model, r.Version, float64(q.Drop), q.MaxDrop) + inputs(r)
+	}
 	var parts []string
 	for _, f := range r.Features {
 		if f.Drifted() {
@@ -226,6 +231,25 @@ func Summary(r *drift.Report) string {
 	}
 	sort.Strings(parts)
 	return head + ": " + strings.Join(parts, "; ")
+}
+
+// liveMetric is the live value of the metric a quality gate judges.
+func liveMetric(q *drift.Quality) drift.Number {
+	switch q.Metric {
+	case "accuracy":
+		return q.Accuracy
+	case "rmse":
+		return q.RMSE
+	}
+	return q.F1
+}
+
+// inputs is what the input statistics said beside a quality drop.
+func inputs(r *drift.Report) string {
+	if r.JudgedFeatures == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; inputs: %d of %d features drifted", r.DriftedFeatures, r.JudgedFeatures)
 }
 
 func featureLine(f drift.FeatureReport) string {

@@ -266,6 +266,16 @@ type Drift struct {
 	DatasetDriftShare float64       `json:"dataset_drift_share"`
 	OnDrift           []string      `json:"on_drift"`
 	PromoteTo         string        `json:"promote_to"`
+	// Quality, when set, also fires the policy on a drop of live quality.
+	Quality *QualityGate `json:"quality,omitempty"`
+}
+
+// QualityGate is a drift policy's bound on live quality against the
+// serving version's holdout metric.
+type QualityGate struct {
+	Metric    string  `json:"metric"`
+	MaxDrop   float64 `json:"max_drop"`
+	MinLabels int     `json:"min_labels"`
 }
 
 // Notification is a webhook that events are sent to.

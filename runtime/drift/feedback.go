@@ -51,6 +51,13 @@ type Quality struct {
 	RMSE     Number `json:"rmse"`
 	// Holdout are the version's holdout metrics, for comparison.
 	Holdout map[string]float64 `json:"holdout,omitempty"`
+	// Metric, MaxDrop, Drop and Verdict are the policy's quality gate and
+	// its judgement (JudgeQuality); empty when the policy has none.
+	Metric  string  `json:"metric,omitempty"`
+	MaxDrop float64 `json:"max_drop,omitempty"`
+	Drop    Number  `json:"drop,omitempty"`
+	Verdict string  `json:"verdict,omitempty"`
+	Reason  string  `json:"reason,omitempty"`
 }
 
 // LiveQuality computes the window's quality from the captured predictions
