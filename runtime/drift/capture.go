@@ -3,9 +3,9 @@ package drift
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -57,6 +57,11 @@ type Capture struct {
 	done    chan struct{}
 	cancel  context.CancelFunc
 	once    sync.Once
+	// The writer goroutine's scratch: the encoder, its output buffer and
+	// where each row's JSON ends in it.
+	enc  rowEncoder
+	buf  []byte
+	ends []int
 }
 
 // NewCapture starts the writer. Close stops it after writing what is
@@ -204,25 +209,72 @@ func (c *Capture) write(rows []Row) {
 	}
 }
 
+// rowsPerInsert is how many rows one INSERT statement carries: SQLite's
+// per-statement and database/sql's per-Exec overhead is paid once for
+// them, and 5 parameters a row stay far below SQLite's variable limit.
+const rowsPerInsert = 50
+
+// insert writes rows in one transaction, rowsPerInsert rows per statement
+// (a statement prepared once for the full size and once for the rest).
 func (c *Capture) insert(rows []Row) error {
 	ctx := context.Background()
 	return c.db.Tx(ctx, func(tx *sql.Tx) error {
-		st, err := tx.PrepareContext(ctx, `INSERT INTO drift_captures(endpoint, version, request_id, at, row) VALUES (?, ?, ?, ?, ?)`)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		for _, r := range rows {
-			body, err := encodeRow(r)
-			if err != nil {
-				return err
+		var full *sql.Stmt
+		args := make([]any, 0, 5*rowsPerInsert)
+		for len(rows) > 0 {
+			n := min(len(rows), rowsPerInsert)
+			st := full
+			if st == nil || n < rowsPerInsert {
+				var err error
+				if st, err = tx.PrepareContext(ctx, insertSQL(n)); err != nil {
+					return fmt.Errorf("prepare capture insert: %w", err)
+				}
+				defer st.Close()
+				if n == rowsPerInsert {
+					full = st
+				}
 			}
-			if _, err := st.ExecContext(ctx, r.Endpoint, r.Version, r.RequestID, r.Time.UnixNano(), body); err != nil {
+			args = c.appendArgs(args[:0], rows[:n])
+			if _, err := st.ExecContext(ctx, args...); err != nil {
 				return fmt.Errorf("insert capture: %w", err)
 			}
+			rows = rows[n:]
 		}
 		return nil
 	})
+}
+
+// appendArgs appends the INSERT parameters of rows. Their JSON bodies are
+// encoded into the writer's reused buffer and turned into one string, which
+// each row's body is a slice of: one allocation per statement, not per row.
+func (c *Capture) appendArgs(args []any, rows []Row) []any {
+	c.buf = c.buf[:0]
+	ends := c.ends[:0]
+	for i := range rows {
+		c.buf = c.enc.appendRow(c.buf, &rows[i])
+		ends = append(ends, len(c.buf))
+	}
+	c.ends = ends
+	all, start := string(c.buf), 0
+	for i := range rows {
+		r := &rows[i]
+		args = append(args, r.Endpoint, r.Version, r.RequestID, r.Time.UnixNano(), all[start:ends[i]])
+		start = ends[i]
+	}
+	return args
+}
+
+// insertSQL is the INSERT of n rows.
+func insertSQL(n int) string {
+	var b strings.Builder
+	b.WriteString(`INSERT INTO drift_captures(endpoint, version, request_id, at, row) VALUES `)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(`(?, ?, ?, ?, ?)`)
+	}
+	return b.String()
 }
 
 // prune deletes rows older than the retention.
@@ -238,19 +290,4 @@ type storedRow struct {
 	N map[string]Number `json:"n,omitempty"`
 	C map[string]string `json:"c,omitempty"`
 	P []Number          `json:"p,omitempty"`
-}
-
-func encodeRow(r Row) (string, error) {
-	s := storedRow{C: r.Category}
-	if len(r.Numeric) > 0 {
-		s.N = make(map[string]Number, len(r.Numeric))
-		for k, v := range r.Numeric {
-			s.N[k] = Number(v)
-		}
-	}
-	for _, v := range r.Prediction {
-		s.P = append(s.P, Number(v))
-	}
-	b, err := json.Marshal(s)
-	return string(b), err
 }
