@@ -3,7 +3,6 @@ package serving
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"hash/fnv"
 	"math"
 	"strconv"
 	"sync/atomic"
@@ -63,13 +62,17 @@ func sampled(id string, rate float64) bool {
 	case rate >= 1:
 		return true
 	}
-	h := fnv.New64a()
-	h.Write([]byte(id))
+	// FNV-1a over the id's bytes, inline: hash/fnv would cost an
+	// allocation per request for the []byte and the hasher.
+	x := uint64(14695981039346656037)
+	for i := 0; i < len(id); i++ {
+		x ^= uint64(id[i])
+		x *= 1099511628211
+	}
 	// FNV-1a's last multiply barely reaches the top bits, so ids that
 	// differ only at the end (a server's prefix and a counter) would all
 	// land on the same side of rate; splitmix64's finalizer mixes every
 	// bit into the top ones first.
-	x := h.Sum64()
 	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
 	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
 	x ^= x >> 31
@@ -77,29 +80,41 @@ func sampled(id string, rate float64) bool {
 }
 
 // capture hands the request's rows to the endpoint's Capturer when the
-// request is in the sample. It copies what it needs, so the tensors may be
-// reused once it returns.
+// request is in the sample; an unsampled request costs a hash of its id.
+// It copies what it needs, so the tensors may be reused once it returns.
+// The request is waiting, so it allocates little: the column names are the
+// version's, computed once; a row gets one map per kind of value it holds,
+// sized up front; every row's prediction shares one slice.
 func (a *arrival) capture(inputs, outs []Tensor) {
 	v := a.v
 	c := v.cfg.Capture
 	if c == nil || !sampled(a.id, v.cfg.CaptureRate) {
 		return
 	}
+	names := v.captureNames(inputs)
+	nrows := inputs[0].Rows()
+	rows := make([]CaptureRow, nrows)
+	preds := predictions(outs, nrows)
 	now := time.Now()
-	rows := make([]CaptureRow, inputs[0].Rows())
 	for r := range rows {
-		rows[r] = CaptureRow{
-			Endpoint: v.cfg.Endpoint, RequestID: a.id, Version: v.cfg.Version, Time: now,
-			Numeric: map[string]float64{}, Category: map[string]string{},
-			Prediction: prediction(outs, r),
+		rows[r] = CaptureRow{Endpoint: v.cfg.Endpoint, RequestID: a.id, Version: v.cfg.Version, Time: now}
+		if names.numeric > 0 {
+			rows[r].Numeric = make(map[string]float64, names.numeric)
+		}
+		if names.category > 0 {
+			rows[r].Category = make(map[string]string, names.category)
+		}
+		if len(preds) > 0 {
+			n := len(preds) / nrows
+			rows[r].Prediction = preds[r*n : (r+1)*n : (r+1)*n]
 		}
 	}
 	for i := range inputs {
 		t := &inputs[i]
-		names := v.columnNames(i, t.rowLen())
+		cols := names.inputs[i]
 		for r := range rows {
-			for j, name := range names {
-				k := r*len(names) + j
+			for j, name := range cols {
+				k := r*len(cols) + j
 				switch t.DType {
 				case Float32:
 					rows[r].Numeric[name] = float64(t.F32[k])
@@ -120,11 +135,56 @@ func (a *arrival) capture(inputs, outs []Tensor) {
 			if _, ok := rows[r].Category[name]; ok {
 				delete(rows[r].Category, name)
 			} else {
+				if rows[r].Numeric == nil {
+					rows[r].Numeric = map[string]float64{}
+				}
 				rows[r].Numeric[name] = math.NaN()
 			}
 		}
 	}
 	c.Capture(rows)
+}
+
+// captureColumns names the values of one row of each input, and counts
+// the numeric and string ones.
+type captureColumns struct {
+	rowLens           []int
+	inputs            [][]string
+	numeric, category int
+}
+
+// captureNames is the version's column names for inputs of these row
+// lengths: computed on the first captured request and kept, recomputed
+// only when an input's row length differs (a dynamic dimension).
+func (v *version) captureNames(inputs []Tensor) *captureColumns {
+	if c := v.capNames.Load(); c != nil && c.fits(inputs) {
+		return c
+	}
+	c := &captureColumns{rowLens: make([]int, len(inputs)), inputs: make([][]string, len(inputs))}
+	for i := range inputs {
+		n := inputs[i].rowLen()
+		c.rowLens[i] = n
+		c.inputs[i] = v.columnNames(i, n)
+		if inputs[i].DType == String {
+			c.category += n
+		} else {
+			c.numeric += n
+		}
+	}
+	v.capNames.Store(c)
+	return c
+}
+
+func (c *captureColumns) fits(inputs []Tensor) bool {
+	if len(inputs) != len(c.rowLens) {
+		return false
+	}
+	for i := range inputs {
+		if inputs[i].rowLen() != c.rowLens[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // columnNames names the values of one row of input i: the input's name
@@ -149,12 +209,34 @@ func (v *version) columnNames(i, n int) []string {
 	return out
 }
 
-// prediction is row r of the model's float outputs (a classifier's
+// predictions is every row's prediction, row after row, in one slice (see
+// prediction).
+func predictions(outs []Tensor, rows int) []float64 {
+	var n int
+	for pass := 0; pass < 2 && n == 0; pass++ {
+		for i := range outs {
+			o := &outs[i]
+			if o.DType == Float32 || o.DType == Float64 || (o.DType == Int64 && pass == 1) {
+				n += o.rowLen()
+			}
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	p := make([]float64, 0, n*rows)
+	for r := range rows {
+		p = prediction(p, outs, r)
+	}
+	return p
+}
+
+// prediction appends row r of the model's float outputs (a classifier's
 // probabilities, a regressor's value), or of its integer ones when it has
-// no float output.
-func prediction(outs []Tensor, r int) []float64 {
-	var p []float64
-	for pass := 0; pass < 2 && p == nil; pass++ {
+// no float output, to p.
+func prediction(p []float64, outs []Tensor, r int) []float64 {
+	start := len(p)
+	for pass := 0; pass < 2 && len(p) == start; pass++ {
 		for i := range outs {
 			o := &outs[i]
 			n := o.rowLen()

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 )
 
 // version is one loaded model of an endpoint's route: its sessions and
@@ -24,6 +25,9 @@ type version struct {
 	inputAt map[string]int // input name → position in sig.Inputs
 	joined  *joinPlan      // the feature join, if the endpoint has one
 	route   *route         // the deploy this version belongs to
+	// capNames is the capture's column names, kept from the first
+	// captured request (see captureNames).
+	capNames atomic.Pointer[captureColumns]
 }
 
 // modelFile is a model file's bytes and hex sha256.
