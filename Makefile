@@ -27,12 +27,10 @@ $(ORT_LIB): scripts/fetch-ort.sh
 
 # run is Sluice's main job: the daemon keeps .sluice/state.db equal to
 # examples/repo on this clone's checked-out branch, applies each commit as
-# it lands, serves the endpoints on $(SERVE_ADDR) and its operator API on
-# $(API_ADDR), until ^C.
-SERVE_ADDR ?= 127.0.0.1:8080
-API_ADDR ?= 127.0.0.1:8081
+# it lands, and serves the endpoints and its operator API on $(ADDR), until ^C.
+ADDR ?= 127.0.0.1:8080
 run: build ort
-	$(BIN) daemon --repo . --path examples/repo --serve-listen $(SERVE_ADDR) --listen $(API_ADDR) --open-reads
+	$(BIN) daemon --repo . --path examples/repo --listen $(ADDR) --open-reads
 
 # apply-example applies the example once, without a daemon, and reads one
 # entity's online features.

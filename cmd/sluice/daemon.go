@@ -68,8 +68,8 @@ func (a *app) daemonCmd() *cobra.Command {
 	fl.DurationVar(&f.fetchTimeout, "fetch-timeout", source.DefaultFetchTimeout, "how long a fetch of a remote repository may take before it counts as failed")
 	fl.DurationVar(&f.recheck, "recheck", 5*time.Minute, "how often to plan the revision in force again and heal drift (0: never)")
 	fl.DurationVar(&f.drain, "drain-timeout", 30*time.Second, "how long SIGTERM waits for the apply in progress before interrupting it")
-	fl.StringVar(&f.listen, "listen", "127.0.0.1:8080", "the operator API's address (empty: no API)")
-	fl.StringVar(&f.serveListen, "serve-listen", "", "the data plane's address, serving the endpoints (default 127.0.0.1:8080, or :8081 when --listen takes 8080, and none when that fails; \"none\": no data plane)")
+	fl.StringVar(&f.listen, "listen", "127.0.0.1:8080", "the address of the operator API and, unless --serve-listen names another, of the endpoints (empty: no API)")
+	fl.StringVar(&f.serveListen, "serve-listen", "", "a separate address for the data plane serving the endpoints (default: --listen's, shared with the API; \"none\": no data plane)")
 	fl.StringVar(&f.tokenFile, "token-file", "", "a file holding the bearer token the API's routes need")
 	fl.BoolVar(&f.openReads, "open-reads", false, "serve the API's reading routes without the token")
 	fl.StringVar(&f.webhookSecretFile, "webhook-secret-file", "", "a file holding the push webhooks' secret; env SLUICE_WEBHOOK_SECRET")
@@ -129,9 +129,13 @@ func (a *app) runDaemon(ctx context.Context, f *daemonFlags) error {
 		return err
 	}
 	cfg.Drivers.AllowCommandTrainers = a.allowCommands
-	plane, err := a.newDataPlane(f)
+	plane, shared, err := a.newDataPlane(f)
 	if err != nil {
 		return err
+	}
+	if shared {
+		// The data plane's listener carries the API: one address for both.
+		cfg.Listen, cfg.Advertise = "", plane.ln.Addr()
 	}
 	var startDrift func(*daemon.Daemon) // drift monitoring, once the daemon runs
 	if plane != nil {
@@ -153,7 +157,12 @@ func (a *app) runDaemon(ctx context.Context, f *daemonFlags) error {
 	if startDrift != nil {
 		startDrift(d)
 	}
-	if addr := d.Addr(); addr != "" {
+	addr := d.Addr()
+	if shared {
+		plane.srv.Mount(d.Handler(), daemon.APIPrefixes()...)
+		addr = plane.ln.Addr().String()
+	}
+	if addr != "" {
 		fmt.Fprintf(a.stderr, "sluice daemon: tracking %s of %s (path %s); operator API on http://%s\n", branchOrHead(f.branch), repo, specPath, addr)
 	}
 	<-ctx.Done()

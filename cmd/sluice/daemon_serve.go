@@ -23,25 +23,27 @@ type dataPlane struct {
 }
 
 // newDataPlane starts the daemon's inference server on --serve-listen, or
-// returns nil with --serve-listen none. Left at its default, a data plane
-// that cannot start (no ONNX Runtime, a busy port) is a warning and the
-// daemon runs without one: endpoints are then recorded, not served.
-func (a *app) newDataPlane(f *daemonFlags) (*dataPlane, error) {
+// returns nil with --serve-listen none. Left at its default, the data
+// plane takes --listen's address and carries the operator API beside the
+// endpoints (shared says so); a data plane that cannot start then (no
+// ONNX Runtime, a busy port) is a warning, and the daemon runs without
+// one: endpoints are recorded, not served, and the API gets the address.
+func (a *app) newDataPlane(f *daemonFlags) (p *dataPlane, shared bool, err error) {
 	addr, auto := f.serveListen, f.serveListen == ""
 	switch {
 	case addr == "none":
-		return nil, nil
-	case auto && f.listen == "127.0.0.1:8080":
-		addr = "127.0.0.1:8081"
+		return nil, false, nil
+	case auto && f.listen != "":
+		addr, shared = f.listen, true
 	case auto:
 		addr = "127.0.0.1:8080"
 	}
-	p, err := a.startDataPlane(addr)
+	p, err = a.startDataPlane(addr)
 	if err != nil && auto {
 		fmt.Fprintf(a.stderr, "sluice daemon: no data plane, endpoints will not be served: %v\n", err)
-		return nil, nil
+		return nil, false, nil
 	}
-	return p, err
+	return p, shared && err == nil, err
 }
 
 func (a *app) startDataPlane(addr string) (*dataPlane, error) {

@@ -31,7 +31,8 @@ func productionVersion(base string) string {
 // TestDaemonServesEndpointsAndACommitMovingTheAliasSwapsTheVersion runs
 // `sluice daemon` as a child: its data plane serves fraud@production v1,
 // and a commit that trains v2 and moves production to it swaps what
-// answers, without a restart.
+// answers, without a restart. The operator API answers on the same
+// address as the endpoints.
 func TestDaemonServesEndpointsAndACommitMovingTheAliasSwapsTheVersion(t *testing.T) {
 	needORT(t)
 	// The daemon refuses a plan that promotes to a version not trained
@@ -41,8 +42,9 @@ func TestDaemonServesEndpointsAndACommitMovingTheAliasSwapsTheVersion(t *testing
 	noEndpoint := strings.Replace(strings.Replace(serveSpec, "production: 1", "{}", 1), `endpoints: fraud: {model: "fraud", alias: "production"}`, "", 1)
 	r.Write("specs/main.cue", noEndpoint)
 	first := r.Commit("train v1")
-	cmd := sluiceCmd(t, filepath.Join(t.TempDir(), "state.db"), "daemon", "--repo", r.Dir(), "--path", "specs", "--branch", "main",
-		"--listen", "127.0.0.1:0", "--serve-listen", "127.0.0.1:0", "--poll", "0", "--recheck", "0")
+	state := filepath.Join(t.TempDir(), "state.db")
+	cmd := sluiceCmd(t, state, "daemon", "--repo", r.Dir(), "--path", "specs", "--branch", "main",
+		"--listen", "127.0.0.1:0", "--open-reads", "--poll", "0", "--recheck", "0")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -95,6 +97,21 @@ func TestDaemonServesEndpointsAndACommitMovingTheAliasSwapsTheVersion(t *testing
 		t.Fatalf("production never answered with %s; daemon said:\n%s", want, logged())
 	}
 	waitApplied(first)
+	if !strings.Contains(logged(), "operator API on "+base) {
+		t.Errorf("the operator API is not on the endpoints' address %s:\n%s", base, logged())
+	}
+	resp, err := http.Get(base + "/api/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), first) {
+		t.Errorf("GET /api/status on the data plane's address: %d %s", resp.StatusCode, body)
+	}
+	if out, err := sluiceCmd(t, state, "status").CombinedOutput(); err != nil || strings.Contains(string(out), "reading the state file") {
+		t.Errorf("sluice status did not reach the daemon through the address it advertises: %v\n%s", err, out)
+	}
 	r.Write("specs/main.cue", serveSpec)
 	r.Commit("promote v1 and serve it")
 	waitFor(`"model_version":"1"`)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"time"
 
 	"sluice/engine"
 	"sluice/engine/render"
@@ -13,6 +14,11 @@ import (
 	"sluice/runtime/store"
 	"sluice/schema"
 )
+
+// APIPrefixes are the paths of the operator API that another server
+// carrying Handler on its listener must route to it (the data plane keeps
+// its own /healthz and /metrics).
+func APIPrefixes() []string { return []string{"/api/", "/hooks/", "/readyz"} }
 
 // Handler serves the operator API:
 //
@@ -176,6 +182,9 @@ func (d *Daemon) sync(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusAccepted, map[string]any{"queued": true})
 		return
 	}
+	// A long apply may outlast the write timeout of whichever server
+	// carries the API (the data plane's is 30s).
+	http.NewResponseController(w).SetWriteDeadline(time.Now().Add(10 * time.Minute))
 	if err := d.Sync(r.Context()); err != nil {
 		writeError(w, http.StatusConflict, err)
 		return

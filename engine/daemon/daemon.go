@@ -67,8 +67,13 @@ type Config struct {
 	RetryMin, RetryMax time.Duration
 	// Parallelism bounds concurrent apply steps; 0 is the engine's default.
 	Parallelism int
-	// Listen is the operator API's address; "" serves no API.
+	// Listen is the operator API's address; "" serves no API of its own
+	// (the caller may serve Handler elsewhere, e.g. on the data plane's
+	// listener, and name that address in Advertise).
 	Listen string
+	// Advertise is the address of the listener that carries the API when
+	// it is not Listen's, recorded in the state lock for `sluice status`.
+	Advertise net.Addr
 	// Token is the bearer token mutating routes need (and reading routes,
 	// unless OpenReads); "" disables mutating routes.
 	Token string
@@ -182,6 +187,11 @@ func Start(ctx context.Context, cfg Config) (*Daemon, error) {
 		// Clients of the state file (sluice status) find the API here; a
 		// failure only costs them the live view.
 		if err := d.lease.Advertise(ctx, advertised(d.ln.Addr())); err != nil {
+			d.log.Warn("advertise the API in the state lock", keyErr, err)
+		}
+	}
+	if cfg.Listen == "" && cfg.Advertise != nil {
+		if err := d.lease.Advertise(ctx, advertised(cfg.Advertise)); err != nil {
 			d.log.Warn("advertise the API in the state lock", keyErr, err)
 		}
 	}

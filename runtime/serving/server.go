@@ -53,8 +53,10 @@ type Server struct {
 	log     *slog.Logger
 	metrics *metrics
 	handler http.Handler
-	http    *http.Server
-	grpc    *grpc.Server
+	// mount is what Mount put beside the data plane's routes.
+	mount atomic.Pointer[mounted]
+	http  *http.Server
+	grpc  *grpc.Server
 
 	conns     conns
 	mu        sync.Mutex // serialises changes to the endpoint set
@@ -96,7 +98,7 @@ func New(opts Options) (*Server, error) {
 	}
 	s.endpoints.Store(&map[string]*endpoint{})
 	s.grpc = s.newGRPC()
-	s.handler = withGRPC(s.grpc, s.routes())
+	s.handler = withGRPC(s.grpc, front{mount: &s.mount, next: s.routes()})
 	// gRPC needs HTTP/2; without TLS that is HTTP/2 with prior knowledge,
 	// served on the same listener as HTTP/1.1.
 	var protocols http.Protocols
