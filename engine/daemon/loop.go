@@ -85,15 +85,21 @@ func (d *Daemon) armRetry(t *time.Timer) {
 }
 
 // armRecheck points the re-check timer an interval after the last pass
-// that planned (a pass that found nothing new does not delay it); an
-// interval of 0 leaves it stopped.
+// that planned (a pass that found nothing new does not delay it): the
+// --recheck interval, or a feature view's shorter `every`, so that its
+// incremental materialization runs on the view's schedule. An interval of
+// 0 leaves it stopped.
 func (d *Daemon) armRecheck(t *time.Timer) {
 	t.Stop()
 	if d.cfg.Recheck <= 0 {
 		return
 	}
 	d.mu.Lock()
-	d.st.nextRecheck = d.st.lastPlanned.Add(d.cfg.Recheck)
+	interval := d.cfg.Recheck
+	if e := d.st.viewEvery; e > 0 && e < interval {
+		interval = e
+	}
+	d.st.nextRecheck = d.st.lastPlanned.Add(interval)
 	next := d.st.nextRecheck
 	d.mu.Unlock()
 	t.Reset(max(time.Until(next), 0))

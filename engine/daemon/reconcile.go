@@ -166,6 +166,9 @@ func (d *Daemon) reconcile(ctx context.Context, t target, rev *source.Revision) 
 	d.flushSuperseded(ctx)
 	if err == nil {
 		d.notify.setTargets(spec) // the revision is in force, applied or partial
+		d.mu.Lock()
+		d.st.viewEvery = shortestEvery(spec)
+		d.mu.Unlock()
 	}
 	switch {
 	case err != nil && d.applyCtx.Err() != nil:
@@ -246,4 +249,16 @@ func short(commit string) string {
 		return commit[:12]
 	}
 	return commit
+}
+
+// shortestEvery is the shortest `every` of spec's feature views; 0 when
+// it has none.
+func shortestEvery(spec *schema.Spec) time.Duration {
+	var every time.Duration
+	for _, v := range spec.Features {
+		if v.Every > 0 && (every == 0 || v.Every < every) {
+			every = v.Every
+		}
+	}
+	return every
 }

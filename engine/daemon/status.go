@@ -29,6 +29,9 @@ type state struct {
 	firstPassDone bool
 	lastPlanned   time.Time
 	nextRecheck   time.Time
+	// viewEvery is the shortest `every` of the feature views in force: a
+	// view's new source rows are looked for at least that often.
+	viewEvery time.Duration
 	failure       *failure
 	failures      int // consecutive failed passes
 	nextRetry     time.Time
