@@ -32,10 +32,10 @@ type state struct {
 	// viewEvery is the shortest `every` of the feature views in force: a
 	// view's new source rows are looked for at least that often.
 	viewEvery time.Duration
-	failure       *failure
-	failures      int // consecutive failed passes
-	nextRetry     time.Time
-	webhooks      WebhookStats
+	failure   *failure
+	failures  int // consecutive failed passes
+	nextRetry time.Time
+	webhooks  WebhookStats
 	// training holds the training steps in progress, by address.
 	training map[string]*trainingStep
 	// superseded is what a newer commit did to the last apply's training.
