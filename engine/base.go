@@ -27,7 +27,7 @@ func (pl *planner) useBase(base *schema.Spec, fsys fs.FS) error {
 		}
 		recorded[m.Addr] = rec
 	}
-	pl.recorded = recorded
+	pl.recorded, pl.fromBase = recorded, true
 	pl.failed = map[schema.Addr]store.Condition{}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 
 	"sluice/engine/planjson"
+	"sluice/runtime/features"
 	"sluice/schema"
 )
 
@@ -62,6 +63,9 @@ func executed(k schema.Kind) bool {
 
 // runtime fills in the work a change needs beyond recording its spec.
 func (pl *planner) runtime(c *Change) {
+	if fv, ok := c.Resource.(*schema.FeatureView); ok && c.Action == planjson.ActionNoOp && c.Recorded != nil && !pl.fromBase {
+		pl.lostTables(c, fv)
+	}
 	if e, ok := c.Resource.(*schema.Endpoint); ok && c.Action != planjson.ActionDelete {
 		// An endpoint swaps when its alias moved or the server lost it,
 		// even with nothing changed in git, unless a drift policy holds it.
@@ -154,4 +158,26 @@ func unwrapPath(err error) error {
 		return pe.Err
 	}
 	return err
+}
+
+// planReasonTablesMissing: a view recorded as materialized has lost its
+// offline or online table; a full materialization rebuilds it.
+const planReasonTablesMissing = "feature_tables_missing"
+
+// lostTables plans a full materialization of a view whose tables are gone
+// although its record says they were written.
+func (pl *planner) lostTables(c *Change, fv *schema.FeatureView) {
+	if pl.tables == nil {
+		t, err := features.ReadTables(pl.ctx, pl.q)
+		if err != nil {
+			pl.errorf(&fv.Meta, "", "%v", err)
+			return
+		}
+		pl.tables = t
+	}
+	if len(pl.tables.Missing(fv.Addr.Name, fv.Online)) == 0 {
+		return
+	}
+	c.Action, c.Effect, c.Full = planjson.ActionMaterialize, planjson.EffectRematerialize, true
+	c.Reasons = append(c.Reasons, planReasonTablesMissing)
 }

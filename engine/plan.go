@@ -9,6 +9,7 @@ import (
 	"sort"
 
 	"sluice/engine/planjson"
+	"sluice/runtime/features"
 	"sluice/runtime/registry"
 	"sluice/runtime/store"
 	"sluice/schema"
@@ -137,6 +138,11 @@ type planner struct {
 	recorded      map[schema.Addr]*store.Resource
 	failed        map[schema.Addr]store.Condition
 	byAddr        map[schema.Addr]*Change
+	// tables are the feature tables the state holds, read on first need.
+	tables features.Tables
+	// fromBase says the records are those a base revision would leave,
+	// not what the state holds: the runtimes' facts do not apply to them.
+	fromBase bool
 }
 
 // resource plans one desired resource. Resources arrive in dependency
