@@ -51,6 +51,7 @@ type Capture struct {
 	opt     CaptureOptions
 	rows    chan Row
 	flushes chan chan struct{}
+	kick    chan struct{} // a batch is queued
 	dropped atomic.Int64
 	written atomic.Int64
 	failed  atomic.Int64
@@ -87,6 +88,7 @@ func NewCapture(db *store.DB, opt CaptureOptions) *Capture {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &Capture{db: db, opt: opt, rows: make(chan Row, opt.Buffer), flushes: make(chan chan struct{}),
+		kick: make(chan struct{}, 1),
 		done: make(chan struct{}), cancel: cancel}
 	go c.run(ctx)
 	return c
@@ -100,6 +102,12 @@ func (c *Capture) Capture(rows []Row) {
 		case c.rows <- r:
 		default:
 			c.dropped.Add(1)
+		}
+	}
+	if len(c.rows) >= min(c.opt.Batch, cap(c.rows)/2) {
+		select {
+		case c.kick <- struct{}{}:
+		default: // the writer is already woken
 		}
 	}
 }
@@ -149,12 +157,11 @@ func (c *Capture) run(ctx context.Context) {
 	batch := make([]Row, 0, c.opt.Batch)
 	lastPrune := time.Time{}
 	for {
+		// The writer wakes when a batch is queued or the flush interval
+		// ends, never per row: a wake per captured request would cost
+		// every request a goroutine switch on the serving cores.
 		select {
-		case r := <-c.rows:
-			batch = append(batch, r)
-			if len(batch) < c.opt.Batch {
-				continue
-			}
+		case <-c.kick:
 		case <-tick.C:
 		case ack := <-c.flushes:
 			batch = c.drain(batch)
@@ -167,8 +174,15 @@ func (c *Capture) run(ctx context.Context) {
 			c.write(c.drain(batch))
 			return
 		}
-		c.write(batch)
-		batch = batch[:0]
+		for {
+			batch = c.drainUpTo(batch, c.opt.Batch)
+			c.write(batch)
+			full := len(batch) == c.opt.Batch
+			batch = batch[:0]
+			if !full {
+				break
+			}
+		}
 		lastPrune = c.maybePrune(lastPrune)
 	}
 }
@@ -181,6 +195,19 @@ func (c *Capture) maybePrune(last time.Time) time.Time {
 	}
 	c.prune(now)
 	return now
+}
+
+// drainUpTo moves queued rows into batch until it holds n.
+func (c *Capture) drainUpTo(batch []Row, n int) []Row {
+	for len(batch) < n {
+		select {
+		case r := <-c.rows:
+			batch = append(batch, r)
+		default:
+			return batch
+		}
+	}
+	return batch
 }
 
 // drain moves every queued row into batch.
