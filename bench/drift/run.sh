@@ -10,7 +10,7 @@
 #             of as many rows: fit time, report time, peak RSS.
 #   capture   predict latency over HTTP at 64 clients with every request
 #             captured into the state file vs capture off (engine's
-#             BenchmarkPredictCapture, three alternating rounds, best of each).
+#             BenchmarkPredictCapture, eight alternating rounds, best of each).
 #
 # Data is generated once into $SLUICE_CACHE/bench (outside the repository).
 # Prints markdown.
