@@ -30,7 +30,9 @@ $(ORT_LIB): scripts/fetch-ort.sh
 # it lands, and serves the endpoints and its operator API on $(ADDR), until ^C.
 ADDR ?= 127.0.0.1:8080
 run: build ort
-	$(BIN) daemon --repo . --path examples/repo --listen $(ADDR) --open-reads
+	@# Two malloc arenas keep hot swaps from fragmenting eight per core
+	@# (BENCHMARKS.md, Daemon).
+	MALLOC_ARENA_MAX=2 $(BIN) daemon --repo . --path examples/repo --listen $(ADDR) --open-reads
 
 # apply-example applies the example once, without a daemon, and reads one
 # entity's online features.
