@@ -30,7 +30,7 @@ type CaptureOptions struct {
 	// Buffer is how many rows wait in memory for the writer; when it is
 	// full, new rows are dropped and counted. Default 16384.
 	Buffer int
-	// Batch is how many rows one insert transaction writes. Default 512.
+	// Batch is how many rows one insert transaction writes. Default 128.
 	Batch int
 	// Flush is the longest a row waits for a batch to fill. Default 250ms.
 	Flush time.Duration
@@ -72,7 +72,7 @@ func NewCapture(db *store.DB, opt CaptureOptions) *Capture {
 		opt.Buffer = 16384
 	}
 	if opt.Batch <= 0 {
-		opt.Batch = 512
+		opt.Batch = 128
 	}
 	if opt.Flush <= 0 {
 		opt.Flush = 250 * time.Millisecond
