@@ -164,7 +164,11 @@ func (s *Server) infer(w http.ResponseWriter, r *http.Request, name, ver, alias 
 	// A full queue refuses before the body is read and decoded: under
 	// overload, decoding requests only to refuse them is what would make
 	// the 429s slow.
-	if v.batcher.full() {
+	done, admitted := v.admit()
+	if admitted {
+		defer done()
+	}
+	if !admitted || v.batcher.full() {
 		discard(r)
 		v.metrics.count(OutcomeRejected)
 		w.Header()[VersionHeader] = []string{v.label}

@@ -28,6 +28,23 @@ type version struct {
 	// capNames is the capture's column names, kept from the first
 	// captured request (see captureNames).
 	capNames atomic.Pointer[captureColumns]
+	// inFlight counts the requests between arrival and answer; admit
+	// refuses one beyond what the queue and the instances could hold.
+	inFlight atomic.Int64
+}
+
+// admit takes a request in unless more are in flight than the queue and
+// the instances' batches could hold even at one row each: the rest would
+// only wait to be decoded, and under overload that wait, not the queue,
+// would set the latency (a client should hear 429 at once instead).
+// done must be called when an admitted request is answered.
+func (v *version) admit() (done func(), ok bool) {
+	limit := int64(v.batch.maxQueue + v.batch.maxRows*len(v.insts))
+	if v.inFlight.Add(1) > limit {
+		v.inFlight.Add(-1)
+		return nil, false
+	}
+	return func() { v.inFlight.Add(-1) }, true
 }
 
 // modelFile is a model file's bytes and hex sha256.
