@@ -81,7 +81,12 @@ func TestTruncatedPackKeepsTheLastGoodRevisionInForce(t *testing.T) {
 
 	h = start(t, repo.Dir(), h.path, func(c *Config) { c.RetryMin, c.RetryMax = 20*time.Millisecond, 100*time.Millisecond })
 	var s *Status
-	eventually(t, "the unreadable head in status", func() bool { s = h.status(); return s.LastError != nil })
+	// The failure shows in status a moment before the first pass is
+	// marked done and its event written: wait for the whole of it.
+	eventually(t, "the unreadable head in status", func() bool {
+		s = h.status()
+		return s.LastError != nil && s.Ready && len(h.events(ReasonSourceUnavailable)) > 0
+	})
 	if s.LastError.Reason != ReasonSourceUnavailable || s.Revision.Commit != good || !s.Ready || s.Head == bad {
 		t.Errorf("with a truncated pack: %+v, revision %s, ready %v, head %s", s.LastError, short(s.Revision.Commit), s.Ready, short(s.Head))
 	}
