@@ -181,7 +181,9 @@ func TestWaitLockGetsTheLockOnceReleased(t *testing.T) {
 func TestWaitLockGivesUpWhenContextEnds(t *testing.T) {
 	db, path := openTemp(t)
 	mustLock(t, db, Self("daemon"))
-	ctx, cancel := context.WithTimeout(context.Background(), 2*waitPoll)
+	// Long enough for the first try (a migration, a transaction) to end
+	// under a loaded CI machine; the wait must still give up.
+	ctx, cancel := context.WithTimeout(context.Background(), 8*waitPoll)
 	defer cancel()
 	_, err := WaitLock(ctx, second(t, path), Self("apply"))
 	if err == nil || !strings.Contains(err.Error(), "is locked by daemon") {
