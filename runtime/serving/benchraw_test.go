@@ -85,31 +85,3 @@ func benchNum(key string, def int) int {
 	}
 	return def
 }
-
-// zeroInputs is a batch of rows of zeros for every input of sig.
-func zeroInputs(sig signature, rows int) []Tensor {
-	inputs := make([]Tensor, len(sig.Inputs))
-	for i, in := range sig.Inputs {
-		shape := append([]int64{int64(rows)}, in.rowDims()...)
-		n := 1
-		for j := range shape {
-			if shape[j] < 0 {
-				shape[j] = 1
-			}
-			n *= int(shape[j])
-		}
-		t := Tensor{Name: in.Name, DType: in.DType, Shape: shape}
-		switch in.DType {
-		case Float32:
-			t.F32 = make([]float32, n)
-		case Float64:
-			t.F64 = make([]float64, n)
-		case Int64:
-			t.I64 = make([]int64, n)
-		case String:
-			t.Str = make([]string, n)
-		}
-		inputs[i] = t
-	}
-	return inputs
-}

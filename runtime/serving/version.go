@@ -125,29 +125,7 @@ func (s *Server) load(ctx context.Context, cfg Config, data []byte) (*version, e
 // each output comes back with a row per input row.
 func (v *version) warm() error {
 	rows := v.batch.maxRows
-	inputs := make([]Tensor, len(v.sig.Inputs))
-	for i, in := range v.sig.Inputs {
-		shape := append([]int64{int64(rows)}, in.rowDims()...)
-		n := 1
-		for j := range shape {
-			if shape[j] < 0 {
-				shape[j] = 1
-			}
-			n *= int(shape[j])
-		}
-		t := Tensor{Name: in.Name, DType: in.DType, Shape: shape}
-		switch in.DType {
-		case Float32:
-			t.F32 = make([]float32, n)
-		case Float64:
-			t.F64 = make([]float64, n)
-		case Int64:
-			t.I64 = make([]int64, n)
-		case String:
-			t.Str = make([]string, n)
-		}
-		inputs[i] = t
-	}
+	inputs := zeroInputs(v.sig, rows)
 	for _, inst := range v.insts {
 		outs, err := inst.r.run(inputs)
 		if err == nil {
@@ -176,4 +154,32 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// zeroInputs is a batch of rows of zeros for every input of sig.
+func zeroInputs(sig signature, rows int) []Tensor {
+	inputs := make([]Tensor, len(sig.Inputs))
+	for i, in := range sig.Inputs {
+		shape := append([]int64{int64(rows)}, in.rowDims()...)
+		n := 1
+		for j := range shape {
+			if shape[j] < 0 {
+				shape[j] = 1
+			}
+			n *= int(shape[j])
+		}
+		t := Tensor{Name: in.Name, DType: in.DType, Shape: shape}
+		switch in.DType {
+		case Float32:
+			t.F32 = make([]float32, n)
+		case Float64:
+			t.F64 = make([]float64, n)
+		case Int64:
+			t.I64 = make([]int64, n)
+		case String:
+			t.Str = make([]string, n)
+		}
+		inputs[i] = t
+	}
+	return inputs
 }
