@@ -14,8 +14,8 @@ import (
 var (
 	// ErrQueueFull: the queue holds max_queue_size rows already (429).
 	ErrQueueFull = errors.New("queue full")
-	// ErrQueueTimeout: the request waited in the queue longer than the
-	// endpoint's dynamic_batching.timeout (503).
+	// ErrQueueTimeout: no batch had started on the request when the
+	// endpoint's dynamic_batching.timeout had passed since it arrived (503).
 	ErrQueueTimeout = errors.New("request timed out in the queue")
 	// ErrStopped: the version the request reached has been closed (503).
 	ErrStopped = errors.New("endpoint version stopped")
@@ -68,11 +68,12 @@ type batcher struct {
 	free    []*instance // instances not running a batch
 	stopped bool
 
-	// expiry fails the requests that waited longer than cfg.timeout: one
-	// timer for the queue, armed for its oldest request, not one per
-	// request. armed says it is set; mu guards both.
-	expiry *time.Timer
-	armed  bool
+	// expiry fails the requests whose deadline passed in the queue: one
+	// timer for the queue, armed for the earliest deadline (expiresAt),
+	// not one per request. armed says it is set; mu guards all three.
+	expiry    *time.Timer
+	armed     bool
+	expiresAt time.Time
 
 	wake    chan struct{}
 	stop    chan struct{}
@@ -118,9 +119,14 @@ func (b *batcher) poke() {
 
 // infer queues inputs (one tensor per model input, in the model's order,
 // all with the same rows) and waits for their outputs, the request's
-// timeout in the queue (see expire), or ctx.
-func (b *batcher) infer(ctx context.Context, inputs []Tensor) ([]Tensor, error) {
+// deadline (see expire), or ctx. arrived is when the request reached the
+// server: its timeout counts from there, so the time spent reading and
+// decoding it is part of the wait it bounds.
+func (b *batcher) infer(ctx context.Context, inputs []Tensor, arrived time.Time) ([]Tensor, error) {
 	p := newPending(inputs)
+	if b.cfg.timeout > 0 {
+		p.deadline = arrived.Add(b.cfg.timeout)
+	}
 	// No longer arriving, before it is queued: submit wakes an instance,
 	// which must not see this request both queued and still on its way.
 	b.arriving.Add(-1)
@@ -144,35 +150,46 @@ func (b *batcher) infer(ctx context.Context, inputs []Tensor) ([]Tensor, error) 
 	}
 }
 
-// expire answers 503 to the requests still wholly in the queue after
-// cfg.timeout, and sets the timer again for the oldest one left. A request
-// an instance has started on finishes: the timeout bounds waiting in the
-// queue, as Triton's does.
+// expire answers 503 to the requests still wholly in the queue at their
+// deadline, and sets the timer again for the earliest one left. A request
+// an instance has started on finishes, as in Triton. Deadlines count from
+// arrival, so a request queued later (decoded faster) may be due sooner:
+// the whole queue is looked at, which the queue's bound keeps short.
 func (b *batcher) expire() {
 	b.mu.Lock()
 	now := time.Now()
 	var late []*pending
-	var next time.Duration
-	for _, p := range b.queue { // oldest first
+	var next time.Time
+	for _, p := range b.queue {
 		if p.dead || p.next > 0 {
 			continue
 		}
-		if next = p.enqueued.Add(b.cfg.timeout).Sub(now); next > 0 {
-			break
+		if p.deadline.After(now) {
+			if next.IsZero() || p.deadline.Before(next) {
+				next = p.deadline
+			}
+			continue
 		}
 		p.dead = true
 		b.rows -= p.rows
 		late = append(late, p)
 	}
-	b.armed = next > 0 && !b.stopped
+	b.armed = !next.IsZero() && !b.stopped
 	if b.armed {
-		b.expiry.Reset(next)
+		b.expiresAt = next
+		b.expiry.Reset(next.Sub(now))
 	}
 	b.metrics.depth.Set(float64(b.rows))
 	b.mu.Unlock()
 	for _, p := range late {
-		p.fail(fmt.Errorf("%w after %v", ErrQueueTimeout, b.cfg.timeout))
+		p.fail(b.timedOut())
 	}
+}
+
+// timedOut is the error of a request whose deadline passed before a batch
+// took it.
+func (b *batcher) timedOut() error {
+	return fmt.Errorf("%w: not started within %v of its arrival", ErrQueueTimeout, b.cfg.timeout)
 }
 
 // submit queues p, or refuses it when the queue is full. A request larger
@@ -196,13 +213,20 @@ func (b *batcher) submit(p *pending) error {
 		b.mu.Unlock()
 		return ErrQueueFull
 	}
-	p.enqueued = time.Now()
+	now := time.Now()
+	if !p.deadline.IsZero() && !p.deadline.After(now) {
+		// Reading and decoding it took the whole timeout: the client's
+		// wait is over before the queue's begins.
+		b.mu.Unlock()
+		return b.timedOut()
+	}
+	p.enqueued = now
 	b.queue = append(b.queue, p)
 	b.rows += p.rows
 	b.metrics.depth.Set(float64(b.rows))
-	if b.expiry != nil && !b.armed {
-		b.armed = true
-		b.expiry.Reset(b.cfg.timeout)
+	if b.expiry != nil && (!b.armed || p.deadline.Before(b.expiresAt)) {
+		b.armed, b.expiresAt = true, p.deadline
+		b.expiry.Reset(p.deadline.Sub(now))
 	}
 	b.mu.Unlock()
 	return nil

@@ -278,6 +278,53 @@ func TestEveryQueuedRequestTimesOutOnItsOwnDeadline(t *testing.T) {
 	}
 }
 
+// The timeout counts from the request's arrival, not from when it enters
+// the queue (Triton's timeout semantics): a request whose body took longer
+// than the timeout to arrive answers 503 though an instance is free, so
+// what an accepted request waits is bounded by the timeout and one batch,
+// however long reading and decoding it took.
+func TestTimeoutCountsFromArrivalNotFromTheQueue(t *testing.T) {
+	ts := newServer(t)
+	cfg := regressor(1)
+	cfg.Batching.Timeout = 50 * time.Millisecond
+	ts.deploy(t, cfg)
+
+	pr, pw := io.Pipe()
+	req, err := http.NewRequest("POST", ts.url+"/v1/models/reg:predict", pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slow := make(chan result, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			slow <- result{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		slow <- result{r: response{code: resp.StatusCode, raw: string(raw)}}
+	}()
+	io.WriteString(pw, `{"instances":[[4,3,`)
+	v := ts.lookup("reg").cur.Load().primary
+	for v.batcher.arriving.Load() != 1 { // the server has begun reading it
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(2 * cfg.Batching.Timeout)
+	io.WriteString(pw, `2,1]]}`)
+	pw.Close()
+	res := <-slow
+	if res.err != nil || res.r.code != 503 || !strings.Contains(res.r.raw, "timed out in the queue") {
+		t.Errorf("request whose body took twice the timeout: %v %d %s; want 503 timed out", res.err, res.r.code, res.r.raw)
+	}
+	if n := ts.queued("reg"); n != 0 {
+		t.Errorf("the timed-out request left %d rows in the queue", n)
+	}
+	if r := ts.post(t, "/v1/models/reg:predict", `{"instances":[[4,3,2,1]]}`); r.code != 200 {
+		t.Errorf("a prompt request after it: %d %s; want 200", r.code, r.raw)
+	}
+}
+
 func TestSlowInstanceDoesNotBlockTheOthers(t *testing.T) {
 	g := newGate(1)
 	ts := newGatedServer(t, g)

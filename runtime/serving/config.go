@@ -29,7 +29,9 @@ const (
 	// A zero MaxQueueDelay sends a batch as soon as an instance is free,
 	// as Triton's default max_queue_delay_microseconds of 0 does.
 	// A zero Timeout lets a request wait in the queue as long as it takes,
-	// as Triton's default_timeout_microseconds of 0 does.
+	// as Triton's default_timeout_microseconds of 0 does. A Timeout counts
+	// from the request's arrival, before its body is read, not from when
+	// it is queued (see the README's "Dynamic batching").
 )
 
 // Config is one endpoint's desired serving state: which model file serves

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -154,12 +155,13 @@ func (v *version) grpcMetadata(name string) []byte {
 
 // grpcInfer answers ModelInfer.
 func (s *Server) grpcInfer(ctx context.Context, req *inferRequest) (wireMessage, error) {
+	arrived := time.Now() // grpc-go has read and decoded the message by now
 	v, err := s.resolve(req.modelName, req.modelVersion, "")
 	if err != nil {
 		return nil, grpcError(err)
 	}
 	defer v.release()
-	a := v.arrive()
+	a := v.arrive(arrived)
 	defer a.leave()
 	if a.id = req.id; a.id == "" {
 		a.id = s.ids.next()

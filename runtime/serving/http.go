@@ -149,6 +149,7 @@ func putBody(buf *bytes.Buffer) {
 // waits for it), read the body, run, count the outcome and answer with the
 // version that did the work. A client that went away gets no answer.
 func (s *Server) infer(w http.ResponseWriter, r *http.Request, name, ver, alias string, run func(a *arrival, body []byte) ([]byte, error)) {
+	arrived := time.Now() // the request's timeout counts from here
 	id, sent := r.Header.Get(RequestIDHeader), true
 	if id == "" {
 		id, sent = s.ids.next(), false
@@ -175,7 +176,7 @@ func (s *Server) infer(w http.ResponseWriter, r *http.Request, name, ver, alias 
 		writeError(w, ErrQueueFull)
 		return
 	}
-	a := v.arrive()
+	a := v.arrive(arrived)
 	defer a.leave()
 	a.id, a.idSent = id, sent
 	body, err := s.readBody(w, r)
@@ -230,6 +231,7 @@ func aliasNote(alias string) string {
 // when its version is known so that a partial batch can wait for it.
 type arrival struct {
 	v      *version
+	at     time.Time // when the request reached the server
 	queued bool
 	// id is the request id responses name and capture records; "" for a
 	// shadow's copy, which is never captured.
@@ -238,9 +240,9 @@ type arrival struct {
 	missing []int // joined values filled by default (see prepareWith)
 }
 
-func (v *version) arrive() *arrival {
+func (v *version) arrive(at time.Time) *arrival {
 	v.batcher.arrive()
-	return &arrival{v: v}
+	return &arrival{v: v, at: at}
 }
 
 // leave ends an arrival that never reached the queue; a no-op after infer.
@@ -256,7 +258,7 @@ func (a *arrival) leave() {
 func (a *arrival) infer(ctx context.Context, inputs []Tensor) ([]Tensor, error) {
 	a.queued = true
 	start := time.Now()
-	outs, err := a.v.batcher.infer(ctx, inputs)
+	outs, err := a.v.batcher.infer(ctx, inputs, a.at)
 	if err == nil {
 		a.v.metrics.latency.Observe(time.Since(start).Seconds())
 		a.capture(inputs, outs)

@@ -15,6 +15,9 @@ type pending struct {
 	inputs   []Tensor // in the model's input order
 	rows     int
 	enqueued time.Time
+	// deadline is when the request, unless a batch has taken it, answers
+	// 503: its arrival plus the endpoint's timeout; zero for none.
+	deadline time.Time
 
 	next int  // the first row no batch has taken yet
 	dead bool // answered already (timed out, cancelled, failed): take no more rows
@@ -50,7 +53,7 @@ func newPending(inputs []Tensor) *pending {
 // may still have rows in a running batch; the garbage collector takes
 // those.)
 func (p *pending) recycle() {
-	p.inputs, p.rows, p.enqueued = nil, 0, time.Time{}
+	p.inputs, p.rows, p.enqueued, p.deadline = nil, 0, time.Time{}, time.Time{}
 	p.next, p.dead = 0, false
 	p.got, p.parts, p.out, p.err, p.closed = 0, p.parts[:0], nil, nil, false
 	pendingPool.Put(p)

@@ -118,7 +118,7 @@ func (r *route) mirror(ctx context.Context, from *version, inputs []Tensor) {
 		defer r.release()
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shadowTimeout)
 		defer cancel()
-		a := &arrival{v: sh}
+		a := &arrival{v: sh, at: time.Now()}
 		_, err := a.infer(ctx, inputs)
 		_, outcome := outcomeOf(err)
 		sh.metrics.count(outcome)
