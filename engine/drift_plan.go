@@ -42,7 +42,7 @@ func (pl *planner) driftPolicy(c *Change, d *schema.Drift) {
 	}
 }
 
-func sortedKeys(m map[string]bool) []string {
+func sortedKeys[V any](m map[string]V) []string {
 	out := make([]string, 0, len(m))
 	for k := range m {
 		out = append(out, k)

@@ -126,3 +126,49 @@ endpoints: fraud: {
 		t.Errorf("no error %q in %+v", want, p.Diagnostics)
 	}
 }
+
+func TestPlanRefusesFeatureDefaultsThatCannotApplyAtTheirLine(t *testing.T) {
+	db := openState(t)
+	spec := `
+endpoints: fraud: {
+	model: "fraud", alias: "production"
+	entity_keys: ["user_id"]
+	features: ["user_stats:score", "user_stats:segment"]
+	on_missing_entity: "default"
+	feature_defaults: {
+		"user_stats:score":   "high"
+		"user_stats:segment": 3
+		"user_stats:bonus":   1.5
+	}
+}
+`
+	fsys := servingRepo(0, "1.0", spec)
+	p := planServing(t, db, nil, fsys, "c1")
+	text := string(fsys["specs/main.cue"].Data)
+	want := map[string]int{
+		"default high is a string, the feature is float64":                                              lineOf(t, text, `"user_stats:score":   "high"`),
+		"default 3 is a number, the feature is string":                                                  lineOf(t, text, `"user_stats:segment": 3`),
+		"user_stats:bonus is not one of the endpoint's features (user_stats:score, user_stats:segment)": lineOf(t, text, `"user_stats:bonus":   1.5`),
+	}
+	for _, d := range p.Diagnostics {
+		line, ok := want[d.Summary]
+		if !ok || d.Severity != "error" || d.Line != line || d.Address != "endpoints.fraud" {
+			t.Errorf("unexpected diagnostic %+v", d)
+			continue
+		}
+		delete(want, d.Summary)
+	}
+	for s := range want {
+		t.Errorf("no diagnostic %q", s)
+	}
+
+	// A default under on_missing_entity: "error" would never be used.
+	unused := strings.Replace(spec, `on_missing_entity: "default"`, `on_missing_entity: "error"`, 1)
+	unused = strings.Replace(strings.Replace(unused, `"high"`, `0.5`, 1), `"user_stats:segment": 3`, `"user_stats:segment": "none"`, 1)
+	unused = strings.Replace(unused, `"user_stats:bonus":   1.5`, "", 1)
+	fsys = servingRepo(0, "1.0", unused)
+	p = planServing(t, db, nil, fsys, "c2")
+	if len(p.Diagnostics) != 2 || !strings.Contains(p.Diagnostics[0].Summary, `a default for user_stats:score is never used: on_missing_entity is "error"`) {
+		t.Errorf("diagnostics %+v, want the two unused defaults refused", p.Diagnostics)
+	}
+}

@@ -3,9 +3,13 @@ package engine
 import (
 	"context"
 	"fmt"
+	"math"
+	"math/big"
 	"strconv"
 	"strings"
 	"time"
+
+	"cuelang.org/go/cue"
 
 	"sluice/runtime/features"
 	"sluice/runtime/serving"
@@ -79,9 +83,74 @@ func endpointJoin(spec *schema.Spec, e *schema.Endpoint) (*serving.FeatureJoin, 
 				keys = append(keys, e.EntityKeys[at])
 			}
 		}
-		j.Features = append(j.Features, serving.JoinedFeature{Ref: ref, Input: field, Type: typ, Keys: keys})
+		def, err := featureDefault(typ, e.FeatureDefaults[ref])
+		if err != nil {
+			errs = append(errs, fieldError{defaultField(ref), err.Error()})
+		}
+		j.Features = append(j.Features, serving.JoinedFeature{Ref: ref, Input: field, Type: typ, Keys: keys, Default: def})
+	}
+	for _, ref := range sortedKeys(e.FeatureDefaults) {
+		switch {
+		case !contains(e.Features, ref):
+			errs = append(errs, fieldError{defaultField(ref), fmt.Sprintf("%s is not one of the endpoint's features (%s)", ref, strings.Join(e.Features, ", "))})
+		case e.OnMissingEntity != "default":
+			errs = append(errs, fieldError{defaultField(ref), fmt.Sprintf("a default for %s is never used: on_missing_entity is %q, which refuses a missing entity; set it to \"default\"", ref, e.OnMissingEntity)})
+		}
 	}
 	return j, views, errs
+}
+
+// defaultField is the path of a feature's default in the endpoint's spec.
+func defaultField(ref string) string {
+	return "feature_defaults." + cue.Str(ref).String()
+}
+
+// featureDefault is a declared default as a value of the feature's type,
+// the way the online store returns it; nil when none is declared.
+func featureDefault(typ string, v any) (any, error) {
+	switch x := v.(type) {
+	case nil:
+		return nil, nil
+	case int64:
+		switch typ {
+		case "int64":
+			return x, nil
+		case "float64":
+			return float64(x), nil
+		}
+	case float64:
+		switch typ {
+		case "float64":
+			return x, nil
+		case "int64":
+			if x != math.Trunc(x) || math.Abs(x) > 1<<53 {
+				return nil, fmt.Errorf("default %v is not a whole number: the feature is int64", x)
+			}
+			return int64(x), nil
+		}
+	case string:
+		if typ == "string" {
+			return x, nil
+		}
+	case bool:
+		if typ == "bool" {
+			return x, nil
+		}
+	}
+	return nil, fmt.Errorf("default %v is a %s, the feature is %s", v, jsonKind(v), typ)
+}
+
+// jsonKind names a decoded value's kind as a spec author writes it.
+func jsonKind(v any) string {
+	switch v.(type) {
+	case int64, float64, *big.Int:
+		return "number"
+	case string:
+		return "string"
+	case bool:
+		return "bool"
+	}
+	return fmt.Sprintf("%T", v)
 }
 
 // fieldType is the type of the view's field, or "" when there is none.

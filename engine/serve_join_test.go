@@ -94,6 +94,30 @@ func TestAnEndpointJoiningFeaturesDefaultsAMissingEntityWhenTheSpecSaysSo(t *tes
 	}
 }
 
+func TestAnEndpointFillsAMissingEntityWithTheDeclaredDefault(t *testing.T) {
+	ortlib.Need(t)
+	db := openState(t)
+	d := newTrainingDrivers(t, db)
+	srv, base := newServer(t)
+	d.Serving = srv
+	d.Online = d.Features.(*features.Store)
+	spec := strings.Replace(joinEndpoint, `on_missing_entity: "error"`, `on_missing_entity: "default"
+	feature_defaults: "user_stats:score": 9`, 1)
+	if _, res := applyServing(t, db, d.Drivers, servingRepo(1, "1.0", spec), "c1"); stepOf(t, res, "endpoints.fraud").Status != store.Ready {
+		t.Fatalf("endpoint step %+v", stepOf(t, res, "endpoints.fraud"))
+	}
+	code, joined := postFraud(t, base, `{"instances":[{"user_id":"nobody","segment":"a"}]}`)
+	if code != 200 {
+		t.Fatalf("predict for a missing user: %d %v", code, joined)
+	}
+	_, nine := postFraud(t, base, `{"instances":[{"segment":["a"],"score":[9]}]}`)
+	_, zero := postFraud(t, base, `{"instances":[{"segment":["a"],"score":[0]}]}`)
+	j, n, z := mustJSON(t, joined["predictions"]), mustJSON(t, nine["predictions"]), mustJSON(t, zero["predictions"])
+	if j != n || n == z {
+		t.Errorf("missing user scored %s, want the declared default 9's %s (a score of 0 gives %s)", j, n, z)
+	}
+}
+
 func TestAnEndpointJoiningFeaturesFailsWithoutAnOnlineStore(t *testing.T) {
 	ortlib.Need(t)
 	db := openState(t)

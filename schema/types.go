@@ -239,6 +239,7 @@ type Endpoint struct {
 	Features        []string        `json:"features"`
 	EntityKeys      []string        `json:"entity_keys"`
 	OnMissingEntity string          `json:"on_missing_entity"`
+	FeatureDefaults map[string]any  `json:"feature_defaults"`
 	Canary          *Canary         `json:"canary"`
 	Shadow          *Target         `json:"shadow"`
 	Capture         Capture         `json:"capture"`

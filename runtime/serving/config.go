@@ -160,8 +160,29 @@ func (c *Config) check() error {
 		if j.OnMissing != "" && j.OnMissing != "error" && j.OnMissing != "default" {
 			add("feature join: on_missing_entity %q: want error or default", j.OnMissing)
 		}
+		for _, f := range j.Features {
+			if f.Default != nil && !defaultFits(f.Type, f.Default) {
+				add("feature join: %s: default %v (%T) is not a %s", f.Ref, f.Default, f.Default, f.Type)
+			}
+		}
 	}
 	return errors.Join(errs...)
+}
+
+// defaultFits says whether a feature's default is a value of its type, as
+// the online store would hold it.
+func defaultFits(typ string, v any) bool {
+	switch v.(type) {
+	case float64:
+		return typ == "float64"
+	case int64:
+		return typ == "int64"
+	case bool:
+		return typ == "bool"
+	case string:
+		return typ == "string"
+	}
+	return false
 }
 
 // batching returns c's batch settings after defaults, for a model that

@@ -27,8 +27,8 @@ type FeatureJoin struct {
 	// BadRequest is the caller's (a key that is not of its entity's type).
 	Lookup func(ctx context.Context, entities [][]string) ([][]FeatureValue, error) `json:"-"`
 	// OnMissing is "error" (the request fails with 400 naming the entity
-	// and the feature) or "default" (the feature's zero value: 0, or ""
-	// which a one-hot encoding reads as no category).
+	// and the feature) or "default" (the feature's Default, else its zero
+	// value: 0, or "" which a one-hot encoding reads as no category).
 	OnMissing string
 }
 
@@ -42,6 +42,10 @@ type JoinedFeature struct {
 	Type string
 	// Keys are the entity keys its view is keyed by, named in errors.
 	Keys []string
+	// Default fills the feature for an entity the store lacks under
+	// OnMissing "default": a float64, int64, bool or string of the
+	// feature's Type. Nil means the type's zero.
+	Default any
 }
 
 // FeatureValue is one feature of one entity row as the store holds it.
@@ -82,12 +86,16 @@ func (v *version) joinFeatures(ctx context.Context, named map[string]Tensor, mis
 			return fmt.Errorf("feature lookup returned %d features for row %d, want %d", len(row), r, len(j.Features))
 		}
 		for k, fv := range row {
-			if fv.Missing != "" && j.OnMissing == "default" && missing != nil {
-				*missing = append(*missing, r*len(j.Features)+k)
+			if fv.Missing == "" {
+				continue
 			}
-			if fv.Missing != "" && j.OnMissing != "default" {
-				f := j.Features[k]
+			f := j.Features[k]
+			if j.OnMissing != "default" {
 				return badInput("entity %s: feature %s %s (on_missing_entity: error)", describeEntity(j.EntityKeys, entities[r], f.Keys), f.Ref, fv.Missing)
+			}
+			row[k].Value = f.Default
+			if missing != nil {
+				*missing = append(*missing, r*len(j.Features)+k)
 			}
 		}
 	}

@@ -115,6 +115,28 @@ func TestFeatureJoinDefaultFillsAMissingEntityWithZeroValues(t *testing.T) {
 	}
 }
 
+func TestFeatureJoinDefaultFillsAMissingEntityWithTheDeclaredDefaults(t *testing.T) {
+	st := &lookupTable{width: 2, rows: map[string][]FeatureValue{"1001": {{Value: int64(5)}, {Missing: "older than the view's ttl"}}}}
+	ts := newServer(t)
+	cfg := typesJoin(st, "default")
+	cfg.Join.Features[0].Default = int64(4)
+	cfg.Join.Features[1].Default = "bronze"
+	ts.deploy(t, cfg)
+	r := ts.post(t, "/v1/models/types:predict", `{"instances":[{"user_id":999,"x":[1,2]},{"user_id":1001,"x":[1,2]}]}`)
+	if r.code != 200 {
+		t.Fatalf("status %d: %s", r.code, r.raw)
+	}
+	if !strings.Contains(r.raw, `{"total":[7],"twice":[8],"tag_out":["bronze"]},{"total":[8],"twice":[10],"tag_out":["bronze"]}`) {
+		t.Errorf("predictions %s, want 999 filled with n 4 and tag bronze, and 1001's stale tag with bronze", r.raw)
+	}
+
+	bad := typesJoin(st, "default")
+	bad.Join.Features[0].Default = "four"
+	if err := bad.check(); err == nil || !strings.Contains(err.Error(), "user_stats:n: default four (string) is not a int64") {
+		t.Errorf("a string default for an int64 feature: %v", err)
+	}
+}
+
 func TestFeatureJoinFillsADenseInputInFeatureOrder(t *testing.T) {
 	st := &lookupTable{width: 4, rows: map[string][]FeatureValue{
 		"1001": {{Value: 1.0}, {Value: int64(2)}, {Value: true}, {Value: 4.0}},
