@@ -26,13 +26,14 @@ func (a *applier) storeReference(ctx context.Context, q store.Querier, exp *sche
 		return nil
 	}
 	cols := referenceColumns(fit.train)
-	// A command trainer's model exists only as ONNX; its outputs have no
-	// reference yet, and prediction drift is not judged for it.
-	if fit.result != nil && fit.result.Model != nil {
-		preds, err := fit.result.Model.Predict(ctx, fit.train)
-		if err != nil {
+	preds := fit.trainPredictions
+	if preds == nil && fit.result != nil && fit.result.Model != nil {
+		var err error
+		if preds, err = fit.result.Model.Predict(ctx, fit.train); err != nil {
 			return fmt.Errorf("drift reference of %s v%d: predict the training rows: %w", exp.Model, version, err)
 		}
+	}
+	if preds != nil {
 		cols = append(cols, predictionColumns(preds)...)
 	}
 	ref, err := drift.Fit(exp.Model, version, cols, a.opts.Now())

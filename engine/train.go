@@ -142,6 +142,9 @@ type fitted struct {
 	metrics        map[string]float64
 	verdicts       []registry.Verdict
 	train, holdout *training.Frame
+	// trainPredictions are a command trainer's outputs on train, scored in
+	// ONNX Runtime (a built-in's Go model predicts them itself).
+	trainPredictions *training.Predictions
 	// log is a command trainer's output, kept with its run.
 	log string
 }
@@ -182,8 +185,17 @@ func (a *applier) fit(ctx context.Context, exp *schema.Experiment, ds *dataset) 
 	if err != nil {
 		return nil, err
 	}
-	return &fitted{result: m.result, onnx: m.onnx, signature: sess.Signature, metrics: metrics, log: m.log,
-		verdicts: registry.Evaluate(gates, metrics, nil), train: tr, holdout: ho}, nil
+	f := &fitted{result: m.result, onnx: m.onnx, signature: sess.Signature, metrics: metrics, log: m.log,
+		verdicts: registry.Evaluate(gates, metrics, nil), train: tr, holdout: ho}
+	// A command trainer's model exists only as ONNX: its outputs on the
+	// training rows, the drift policy's prediction reference, come from the
+	// session while it is open.
+	if m.result.Model == nil && a.drivers.Drift != nil {
+		if f.trainPredictions, err = sess.Predict(ctx, tr); err != nil {
+			return nil, fail(fmt.Errorf("predict the training rows for the drift reference: %w", err))
+		}
+	}
+	return f, nil
 }
 
 // builtinModel trains a built-in trainer and exports its model to ONNX.
