@@ -67,6 +67,8 @@ type Monitor struct {
 	Commit func() string
 	Now    func() time.Time
 	Log    *slog.Logger
+
+	bg background
 }
 
 func (m *Monitor) now() time.Time {

@@ -33,28 +33,43 @@ func (m *Monitor) act(ctx context.Context, spec *schema.Spec, p *schema.Drift, r
 		if ep.Took(a) {
 			continue
 		}
-		ev := store.Event{At: m.now(), Kind: string(schema.KindDrift), Name: p.Addr.Name, Type: "Warning"}
-		switch a {
-		case actionAlert:
-			ev.Reason, ev.Message = ReasonDriftDetected, "drift: "+Summary(r)
-		case actionRetrain:
-			ev = m.retrain(ctx, spec, p, r, ev)
-		case actionRollback:
-			ev = m.rollback(ctx, spec, p, r, ev)
-		}
-		err := m.DB.Tx(ctx, func(tx *sql.Tx) error {
-			if err := store.AddEvent(ctx, tx, ev); err != nil {
-				return err
-			}
-			return drift.RecordAction(ctx, tx, p.Addr.Name, a)
-		})
-		if err != nil {
-			m.warn("record drift action "+a, err)
+		if a == actionRetrain && m.bg.on.Load() {
+			m.retrainInBackground(ctx, spec, p, r)
 			continue
 		}
-		if m.Notify != nil {
-			m.Notify(ctx, spec, ev)
+		m.taken(ctx, spec, p, a, m.take(ctx, spec, p, r, a))
+	}
+}
+
+// take runs one action and says what came of it as an event.
+func (m *Monitor) take(ctx context.Context, spec *schema.Spec, p *schema.Drift, r *drift.Report, a string) store.Event {
+	ev := store.Event{At: m.now(), Kind: string(schema.KindDrift), Name: p.Addr.Name, Type: "Warning"}
+	switch a {
+	case actionAlert:
+		ev.Reason, ev.Message = ReasonDriftDetected, "drift: "+Summary(r)
+	case actionRetrain:
+		ev = m.retrain(ctx, spec, p, r, ev)
+		ev.At = m.now() // a training takes long: the event is when it ended
+	case actionRollback:
+		ev = m.rollback(ctx, spec, p, r, ev)
+	}
+	return ev
+}
+
+// taken records an action's event in the policy's episode and sends it.
+func (m *Monitor) taken(ctx context.Context, spec *schema.Spec, p *schema.Drift, a string, ev store.Event) {
+	err := m.DB.Tx(ctx, func(tx *sql.Tx) error {
+		if err := store.AddEvent(ctx, tx, ev); err != nil {
+			return err
 		}
+		return drift.RecordAction(ctx, tx, p.Addr.Name, a)
+	})
+	if err != nil {
+		m.warn("record drift action "+a, err)
+		return
+	}
+	if m.Notify != nil {
+		m.Notify(ctx, spec, ev)
 	}
 }
 

@@ -16,10 +16,15 @@ type Schedule map[string]time.Time
 // `every`, until ctx ends; tick is how often it looks for due policies,
 // and 0 turns the loop off so that tests drive RunDue themselves. spec may
 // return nil while nothing is applied. onReport sees every report.
+// Retrains run in the background, so that other policies keep their
+// schedule; Run returns when ctx has ended and the retrains it started
+// have returned (they see ctx end too).
 func (m *Monitor) Run(ctx context.Context, tick time.Duration, spec func() *schema.Spec, onReport func(*drift.Report)) {
 	if tick <= 0 {
 		return
 	}
+	m.bg.on.Store(true)
+	defer m.waitRetrains()
 	t := time.NewTicker(tick)
 	defer t.Stop()
 	due := Schedule{}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -328,5 +329,41 @@ func TestDriftRetrainAndRollbackAreProposedInGitWithTheNumbers(t *testing.T) {
 	}
 	if ev := w.events(ReasonDriftRollback); len(ev) < 2 || !strings.Contains(ev[len(ev)-1].Message, "proposed in git as commit 000000000002") {
 		t.Errorf("rollback events %+v", ev)
+	}
+}
+
+func TestARetrainRunsBesideTheChecksAndOncePerEpisode(t *testing.T) {
+	w := newDriftWorld(t, `"retrain", "alert"`)
+	release := make(chan struct{})
+	var calls atomic.Int32
+	w.mon.Retrain = func(ctx context.Context, _ *schema.Spec, exp, _ string) (string, error) {
+		calls.Add(1)
+		select {
+		case <-release:
+			return "registered fraud v3", nil
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+	}
+	w.mon.bg.on.Store(true) // as Run does
+	w.send(60, 2, true)
+	w.check()
+	if n := len(w.events(ReasonDriftDetected)); n != 1 {
+		t.Fatalf("%d alerts while the retrain trains; the alert after it in on_drift must not wait for it", n)
+	}
+	if n := len(w.events(ReasonRetrainStarted)); n != 0 {
+		t.Fatalf("%d retrain events before the training ended", n)
+	}
+	w.check()
+	close(release)
+	w.mon.waitRetrains()
+	ev := w.events(ReasonRetrainStarted)
+	if calls.Load() != 1 || len(ev) != 1 || !strings.Contains(ev[0].Message, "retrained lr on drift (registered fraud v3)") {
+		t.Fatalf("%d retrains (a check while one trained must not start another), events %+v", calls.Load(), ev)
+	}
+	w.check()
+	w.mon.waitRetrains()
+	if calls.Load() != 1 {
+		t.Fatalf("%d retrains in one drift episode", calls.Load())
 	}
 }

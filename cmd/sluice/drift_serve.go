@@ -25,6 +25,9 @@ type driftRuntime struct {
 	mon    *engine.Monitor
 	swap   engine.CapturingServer
 	gauges *drift.Gauges
+
+	stop    context.CancelFunc
+	stopped chan struct{}
 }
 
 // startDrift wires capture and feedback into srv and makes the monitor,
@@ -54,13 +57,33 @@ func (a *app) startDrift(ctx context.Context, db *store.DB, srv *serving.Server,
 // without one.
 func (r *driftRuntime) joinFrom(online engine.OnlineReader) { r.mon.Online = online }
 
-// run checks the policies of the revision spec returns until ctx ends.
+// run checks the policies of the revision spec returns until ctx ends or
+// close is called.
 func (r *driftRuntime) run(ctx context.Context, spec func() *schema.Spec) {
-	go r.mon.Run(ctx, driftTick, spec, r.gauges.Observe)
+	ctx, r.stop = context.WithCancel(ctx)
+	r.stopped = make(chan struct{})
+	go func() {
+		defer close(r.stopped)
+		r.mon.Run(ctx, driftTick, spec, r.gauges.Observe)
+	}()
 }
 
-// close writes what the capture buffer holds and stops its writer.
-func (r *driftRuntime) close(ctx context.Context) { r.buf.Close(ctx) }
+// halt stops the monitor and waits for a retrain in flight to see it (a
+// training rolls back), so that nothing the monitor uses is closed under
+// it and nothing writes the state after it is closed.
+func (r *driftRuntime) halt() {
+	if r.stop != nil {
+		r.stop()
+		<-r.stopped
+	}
+}
+
+// close halts the monitor, then writes what the capture buffer holds and
+// stops its writer.
+func (r *driftRuntime) close(ctx context.Context) {
+	r.halt()
+	r.buf.Close(ctx)
+}
 
 // captureRetention is the longest capture.retention of the revision's
 // endpoints, and at least the longest drift window; 24h when none says.

@@ -97,6 +97,7 @@ func (a *app) serve(ctx context.Context, f *specFlags, listen string, parallelis
 	}
 	dr.mon.Retrain = a.retrainer(l)
 	dr.run(ctx, func() *schema.Spec { return l.spec })
+	defer dr.halt() // before the online store and the state close under it
 	select {
 	case <-ctx.Done():
 		return nil
