@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"sync"
 
 	ort "github.com/yalue/onnxruntime_go"
 )
@@ -19,9 +20,7 @@ func (s *Session) Predict(ctx context.Context, f *Frame) (*Predictions, error) {
 	if err != nil {
 		return nil, fmt.Errorf("predict: %w", err)
 	}
-	defer ro.Destroy()
-	stop := context.AfterFunc(ctx, func() { ro.Terminate() })
-	defer stop()
+	defer terminateOnCancel(ctx, ro)()
 	batch := s.opts.BatchRows
 	if batch <= 0 {
 		batch = 65536
@@ -29,6 +28,11 @@ func (s *Session) Predict(ctx context.Context, f *Frame) (*Predictions, error) {
 	out := &Predictions{}
 	n := f.Rows()
 	for lo := 0; lo < n; lo += batch {
+		if ctx.Err() != nil {
+			// Terminate is set from another goroutine, which may not
+			// have run yet: a run started now could finish regardless
+			return nil, fmt.Errorf("predict: %w", ctx.Err())
+		}
 		hi := min(lo+batch, n)
 		if err := s.run(ro, feeds, lo, hi, out); err != nil {
 			if ctx.Err() != nil {
@@ -38,6 +42,28 @@ func (s *Session) Predict(ctx context.Context, f *Frame) (*Predictions, error) {
 		}
 	}
 	return out, nil
+}
+
+// terminateOnCancel stops ro's run when ctx ends, and returns the function
+// that destroys ro: it waits for a Terminate already under way, which would
+// otherwise write into freed run options.
+func terminateOnCancel(ctx context.Context, ro *ort.RunOptions) func() {
+	var mu sync.Mutex
+	destroyed := false
+	stop := context.AfterFunc(ctx, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if !destroyed {
+			ro.Terminate()
+		}
+	})
+	return func() {
+		stop()
+		mu.Lock()
+		destroyed = true
+		mu.Unlock()
+		ro.Destroy()
+	}
 }
 
 // feed makes one input's value for rows [lo, hi).
