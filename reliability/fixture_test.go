@@ -14,20 +14,6 @@ import (
 // same place as in Sluice's own, so the example's source paths hold.
 const specPath = "examples/repo"
 
-// directEndpoint is a serving.cue that serves the model's own inputs, with
-// no online feature join: the load test uses it so that its requests do
-// not depend on the example's feature values being within their TTL.
-const directEndpoint = `package sluice
-
-endpoints: fraud: {
-	model: "fraud-detector"
-	alias: "production"
-	max_batch_size: 64
-	dynamic_batching: max_queue_delay: "2ms"
-	instance_groups: [{count: 2, kind: "cpu"}]
-}
-`
-
 // fixture is a git repository holding a copy of examples/repo.
 type fixture struct {
 	*testgit.Repo

@@ -3,6 +3,7 @@
 //
 //	go run ./cmd/gen-testmodels                       # runtime/serving/testdata/*.onnx
 //	go run ./cmd/gen-testmodels -mlp 20,256,256,1 -o /tmp/small.onnx
+//	go run ./cmd/gen-testmodels -mlp 1,1024,1024,1 -repeat 100 -o /tmp/slow.onnx
 //
 // The models are deterministic: the same command writes the same bytes, so
 // the committed files change only when a model's definition does.
@@ -32,6 +33,7 @@ func run(args []string) error {
 	mlp := fs.String("mlp", "", "write one random MLP regressor with these layer sizes (\"20,256,256,1\") instead of the test models")
 	out := fs.String("o", "", "file the -mlp model is written to")
 	seed := fs.Uint64("seed", 1, "seed of the -mlp model's weights")
+	repeat := fs.Int("repeat", 1, "apply the -mlp model's last hidden layer this many times, with the same weights (more compute per row, same file size)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -43,7 +45,12 @@ func run(args []string) error {
 		if err != nil {
 			return err
 		}
-		m, err := onnx.RandomMLP(*seed, sizes...)
+		var m *onnx.Model
+		if *repeat == 1 {
+			m, err = onnx.RandomMLP(*seed, sizes...)
+		} else {
+			m, err = repeatedMLP(*seed, sizes, *repeat)
+		}
 		if err != nil {
 			return err
 		}

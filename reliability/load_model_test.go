@@ -1,0 +1,75 @@
+package reliability
+
+import (
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"sluice/internal/testgit"
+)
+
+// The load test's model: a random MLP 1→512→512→1 whose hidden layer is
+// applied slowRepeat times with the same weights (gen-testmodels -repeat),
+// about 160M multiply-adds a row in a 1 MiB file. On one ONNX Runtime
+// thread that is a few hundred rows a second: a capacity whose tenfold a
+// load generator sharing the server's two CPUs can offer with one-row
+// requests, as it cannot for a model that answers thousands.
+const (
+	slowSizes  = "1,512,512,1"
+	slowRepeat = 1200
+)
+
+// loadTimeout is loadSpec's queue timeout.
+const loadTimeout = 500 * time.Millisecond
+
+// loadSpec serves the slow model with batches of 16 rows (a batch runs for
+// tens of milliseconds, not hundreds) and a queue of 64 rows, which the
+// endpoint drains in well under its 500ms timeout at its capacity: an
+// overload then shows as 429s at the door, not as requests that wait out
+// their timeout in the queue. The experiment's command trainer writes the
+// model with gen-testmodels (%s: its path).
+const loadSpec = `package sluice
+
+sources: tx: {path: "data/tx.csv", timestamp: "ts"}
+entities: user: join_key: "user_id"
+features: spend: {entities: ["user"], source: "tx", ttl: "87600h", fields: amount: type: "float64"}
+models: slow: aliases: production: 1
+experiments: slow: {
+	model: "slow"
+	task:  "regression"
+	label: {source: "tx", column: "big", entities: ["user"]}
+	features: ["spend:amount"]
+	trainer: {command: ["sh", "-c", %q], timeout: "5m"}
+}
+endpoints: slow: {
+	model: "slow"
+	alias: "production"
+	max_batch_size: 8
+	dynamic_batching: {max_queue_delay: "2ms", max_queue_size: 32, timeout: "500ms"}
+	instance_groups: [{count: 1, kind: "cpu"}]
+}
+`
+
+// slowModelRepo is a repository whose apply trains (writes) the slow
+// model as version 1 and serves it as endpoint "slow", at "specs".
+func slowModelRepo(t *testing.T) *testgit.Repo {
+	t.Helper()
+	gen := filepath.Join(t.TempDir(), "gen-testmodels")
+	if out, err := exec.Command("go", "build", "-o", gen, "sluice/cmd/gen-testmodels").CombinedOutput(); err != nil {
+		t.Fatalf("build gen-testmodels: %v\n%s", err, out)
+	}
+	r := testgit.New(t)
+	var b strings.Builder
+	b.WriteString("user_id,ts,amount,big\n")
+	for i := range 200 {
+		fmt.Fprintf(&b, "%d,2026-11-%02dT00:00:00Z,%d,%d\n", i%20, 1+i%28, i%97, i%97/50)
+	}
+	r.Write("data/tx.csv", b.String())
+	train := fmt.Sprintf("'%s' -mlp %s -repeat %d -o \"$SLUICE_OUTPUT/model.onnx\"", gen, slowSizes, slowRepeat)
+	r.Write("specs/main.cue", fmt.Sprintf(loadSpec, train))
+	r.Commit("serve a slow model with a bounded queue")
+	return r
+}
