@@ -2,10 +2,7 @@ package drift
 
 import (
 	"context"
-	"database/sql"
-	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -30,7 +27,8 @@ type CaptureOptions struct {
 	// Buffer is how many rows wait in memory for the writer; when it is
 	// full, new rows are dropped and counted. Default 16384.
 	Buffer int
-	// Batch is how many rows one insert transaction writes. Default 128.
+	// Batch is how many rows one insert transaction writes, as one chunk
+	// per endpoint version among them. Default 128, at most 65535.
 	Batch int
 	// Flush is the longest a row waits for a batch to fill. Default 250ms.
 	Flush time.Duration
@@ -58,11 +56,8 @@ type Capture struct {
 	done    chan struct{}
 	cancel  context.CancelFunc
 	once    sync.Once
-	// The writer goroutine's scratch: the encoder, its output buffer and
-	// where each row's JSON ends in it.
-	enc  rowEncoder
-	buf  []byte
-	ends []int
+	// The writer goroutine's own: see capture_write.go.
+	w chunkWriter
 }
 
 // NewCapture starts the writer. Close stops it after writing what is
@@ -74,6 +69,7 @@ func NewCapture(db *store.DB, opt CaptureOptions) *Capture {
 	if opt.Batch <= 0 {
 		opt.Batch = 128
 	}
+	opt.Batch = min(opt.Batch, maxChunkRows)
 	if opt.Flush <= 0 {
 		opt.Flush = 250 * time.Millisecond
 	}
@@ -89,7 +85,7 @@ func NewCapture(db *store.DB, opt CaptureOptions) *Capture {
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &Capture{db: db, opt: opt, rows: make(chan Row, opt.Buffer), flushes: make(chan chan struct{}),
 		kick: make(chan struct{}, 1),
-		done: make(chan struct{}), cancel: cancel}
+		done: make(chan struct{}), cancel: cancel, w: chunkWriter{db: db}}
 	go c.run(ctx)
 	return c
 }
@@ -152,6 +148,7 @@ func (c *Capture) Close(ctx context.Context) error {
 
 func (c *Capture) run(ctx context.Context) {
 	defer close(c.done)
+	defer c.w.close()
 	tick := time.NewTicker(c.opt.Flush)
 	defer tick.Stop()
 	batch := make([]Row, 0, c.opt.Batch)
@@ -193,7 +190,9 @@ func (c *Capture) maybePrune(last time.Time) time.Time {
 	if !last.IsZero() && now.Sub(last) < time.Minute {
 		return last
 	}
-	c.prune(now)
+	if err := c.w.prune(context.Background(), now.Add(-c.opt.Retention)); err != nil {
+		c.opt.Log.Warn("drift capture prune failed", "error", err)
+	}
 	return now
 }
 
@@ -224,9 +223,10 @@ func (c *Capture) drain(batch []Row) []Row {
 
 // write inserts rows in transactions of at most Batch rows.
 func (c *Capture) write(rows []Row) {
+	defer clear(rows) // the batch's memory is reused; its rows' maps are not
 	for len(rows) > 0 {
 		n := min(len(rows), c.opt.Batch)
-		if err := c.insert(rows[:n]); err != nil {
+		if err := c.w.insert(context.Background(), rows[:n]); err != nil {
 			c.failed.Add(int64(n))
 			c.opt.Log.Warn("drift capture write failed", "rows", n, "error", err)
 		} else {
@@ -234,87 +234,4 @@ func (c *Capture) write(rows []Row) {
 		}
 		rows = rows[n:]
 	}
-}
-
-// rowsPerInsert is how many rows one INSERT statement carries: SQLite's
-// per-statement and database/sql's per-Exec overhead is paid once for
-// them, and 5 parameters a row stay far below SQLite's variable limit.
-const rowsPerInsert = 50
-
-// insert writes rows in one transaction, rowsPerInsert rows per statement
-// (a statement prepared once for the full size and once for the rest).
-func (c *Capture) insert(rows []Row) error {
-	ctx := context.Background()
-	return c.db.Tx(ctx, func(tx *sql.Tx) error {
-		var full *sql.Stmt
-		args := make([]any, 0, 5*rowsPerInsert)
-		for len(rows) > 0 {
-			n := min(len(rows), rowsPerInsert)
-			st := full
-			if st == nil || n < rowsPerInsert {
-				var err error
-				if st, err = tx.PrepareContext(ctx, insertSQL(n)); err != nil {
-					return fmt.Errorf("prepare capture insert: %w", err)
-				}
-				defer st.Close()
-				if n == rowsPerInsert {
-					full = st
-				}
-			}
-			args = c.appendArgs(args[:0], rows[:n])
-			if _, err := st.ExecContext(ctx, args...); err != nil {
-				return fmt.Errorf("insert capture: %w", err)
-			}
-			rows = rows[n:]
-		}
-		return nil
-	})
-}
-
-// appendArgs appends the INSERT parameters of rows. Their JSON bodies are
-// encoded into the writer's reused buffer and turned into one string, which
-// each row's body is a slice of: one allocation per statement, not per row.
-func (c *Capture) appendArgs(args []any, rows []Row) []any {
-	c.buf = c.buf[:0]
-	ends := c.ends[:0]
-	for i := range rows {
-		c.buf = c.enc.appendRow(c.buf, &rows[i])
-		ends = append(ends, len(c.buf))
-	}
-	c.ends = ends
-	all, start := string(c.buf), 0
-	for i := range rows {
-		r := &rows[i]
-		args = append(args, r.Endpoint, r.Version, r.RequestID, r.Time.UnixNano(), all[start:ends[i]])
-		start = ends[i]
-	}
-	return args
-}
-
-// insertSQL is the INSERT of n rows.
-func insertSQL(n int) string {
-	var b strings.Builder
-	b.WriteString(`INSERT INTO drift_captures(endpoint, version, request_id, at, row) VALUES `)
-	for i := range n {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(`(?, ?, ?, ?, ?)`)
-	}
-	return b.String()
-}
-
-// prune deletes rows older than the retention.
-func (c *Capture) prune(now time.Time) {
-	cut := now.Add(-c.opt.Retention).UnixNano()
-	if _, err := c.db.ExecContext(context.Background(), `DELETE FROM drift_captures WHERE at < ?`, cut); err != nil {
-		c.opt.Log.Warn("drift capture prune failed", "error", err)
-	}
-}
-
-// storedRow is a row's JSON in the capture table.
-type storedRow struct {
-	N map[string]Number `json:"n,omitempty"`
-	C map[string]string `json:"c,omitempty"`
-	P []Number          `json:"p,omitempty"`
 }

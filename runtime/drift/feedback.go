@@ -2,10 +2,11 @@ package drift
 
 import (
 	"context"
-	"encoding/json"
+	"database/sql"
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"sluice/runtime/store"
@@ -21,12 +22,16 @@ func AddFeedback(ctx context.Context, q store.Querier, endpoint, requestID strin
 	if math.IsNaN(label) || math.IsInf(label, 0) {
 		return fmt.Errorf("feedback for %s on %s: label %v is not a finite number", requestID, endpoint, label)
 	}
-	var n int
-	err := q.QueryRowContext(ctx, `SELECT count(*) FROM drift_captures WHERE endpoint = ? AND request_id = ?`, endpoint, requestID).Scan(&n)
+	if db, ok := q.(*store.DB); ok {
+		// Indexing the ids captured since the last feedback writes many
+		// rows: one transaction for them and the label.
+		return db.Tx(ctx, func(tx *sql.Tx) error { return AddFeedback(ctx, tx, endpoint, requestID, label, at) })
+	}
+	found, err := captured(ctx, q, endpoint, requestID)
 	if err != nil {
 		return fmt.Errorf("feedback for %s on %s: %w", requestID, endpoint, err)
 	}
-	if n == 0 {
+	if !found {
 		return fmt.Errorf("feedback for %s on %s: %w (not captured, sampled out or pruned)", requestID, endpoint, ErrUnknownRequest)
 	}
 	_, err = q.ExecContext(ctx, `INSERT INTO drift_feedback(endpoint, request_id, label, at) VALUES (?, ?, ?, ?)
@@ -64,30 +69,30 @@ type Quality struct {
 // that have feedback. A classifier's prediction is its class: the arg-max
 // of several outputs, or a single output thresholded at 0.5.
 func LiveQuality(ctx context.Context, q store.Querier, w WindowQuery, task string, holdout map[string]float64) (*Quality, error) {
-	rows, err := q.QueryContext(ctx, `SELECT c.row, f.label FROM drift_captures c
-		JOIN drift_feedback f ON f.endpoint = c.endpoint AND f.request_id = c.request_id
-		WHERE c.endpoint = ? AND c.version = ? AND c.at >= ? AND c.at < ?`,
-		w.Endpoint, w.Version, w.From.UnixNano(), w.To.UnixNano())
+	var ids []string
+	var all []float64 // every windowed row's predicted class or value
+	err := eachChunk(ctx, q, w, func(c *chunk) {
+		from, to := w.From.UnixNano(), w.To.UnixNano()
+		for i, t := range c.times {
+			if p := c.prediction(i); t >= from && t < to && len(p) > 0 {
+				ids = append(ids, c.ids[i])
+				all = append(all, predicted(p, task))
+			}
+		}
+	})
 	if err != nil {
 		return nil, fmt.Errorf("read feedback of %s: %w", w.Endpoint, err)
 	}
-	defer rows.Close()
-	var preds, labels []float64
-	for rows.Next() {
-		var body string
-		var label float64
-		if err := rows.Scan(&body, &label); err != nil {
-			return nil, fmt.Errorf("read feedback of %s: %w", w.Endpoint, err)
-		}
-		var s storedRow
-		if err := json.Unmarshal([]byte(body), &s); err != nil || len(s.P) == 0 {
-			continue
-		}
-		preds = append(preds, predicted(s.P, task))
-		labels = append(labels, label)
+	byID, err := feedbackLabels(ctx, q, w.Endpoint, ids)
+	if err != nil {
+		return nil, fmt.Errorf("read feedback of %s: %w", w.Endpoint, err)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, err
+	var preds, labels []float64
+	for i, id := range ids {
+		if l, ok := byID[id]; ok {
+			preds = append(preds, all[i])
+			labels = append(labels, l)
+		}
 	}
 	qual := &Quality{Task: task, Labeled: len(labels), Holdout: holdout,
 		Accuracy: Number(math.NaN()), F1: Number(math.NaN()), RMSE: Number(math.NaN())}
@@ -102,9 +107,45 @@ func LiveQuality(ctx context.Context, q store.Querier, w WindowQuery, task strin
 	return qual, nil
 }
 
-func predicted(p []Number, task string) float64 {
+// labelsPerQuery is how many request ids one feedback query asks for.
+const labelsPerQuery = 256
+
+// feedbackLabels is the endpoint's feedback labels of ids, by request id.
+func feedbackLabels(ctx context.Context, q store.Querier, endpoint string, ids []string) (map[string]float64, error) {
+	out := map[string]float64{}
+	args := make([]any, 0, 1+labelsPerQuery)
+	for len(ids) > 0 {
+		n := min(len(ids), labelsPerQuery)
+		args = append(args[:0], endpoint)
+		for _, id := range ids[:n] {
+			args = append(args, id)
+		}
+		query := `SELECT request_id, label FROM drift_feedback WHERE endpoint = ? AND request_id IN (?` + strings.Repeat(", ?", n-1) + `)`
+		rows, err := q.QueryContext(ctx, query, args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var id string
+			var l float64
+			if err := rows.Scan(&id, &l); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[id] = l
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		ids = ids[n:]
+	}
+	return out, nil
+}
+
+func predicted(p []float64, task string) float64 {
 	if task == "regression" {
-		return float64(p[0])
+		return p[0]
 	}
 	if len(p) == 1 {
 		if p[0] >= 0.5 {

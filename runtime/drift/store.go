@@ -60,6 +60,33 @@ var migrations = []string{
 		commit_hash TEXT NOT NULL,  -- the revision applied when it was rolled back
 		at INTEGER NOT NULL
 	) WITHOUT ROWID;`,
+	// Captured rows are stored a chunk per write (chunk.go): one row per
+	// batch instead of a row and two index entries per request. The old
+	// table's rows become chunks of one row whose body is their JSON and
+	// request id (chunk_legacy.go), under the same ids, so feedback
+	// already given keeps finding them.
+	`CREATE TABLE drift_capture_chunks (
+		id INTEGER PRIMARY KEY AUTOINCREMENT, -- never reused: ids.go indexes chunks after the newest indexed one
+		endpoint TEXT NOT NULL,
+		version INTEGER NOT NULL,
+		first_at INTEGER NOT NULL,  -- unix ns of the earliest row
+		last_at INTEGER NOT NULL,   -- and of the latest
+		rows INTEGER NOT NULL,
+		body BLOB NOT NULL          -- chunk.go's encoding, or a migrated row's JSON
+	);
+	CREATE INDEX drift_capture_chunks_by_window ON drift_capture_chunks(endpoint, version, last_at);
+	CREATE INDEX drift_capture_chunks_by_last ON drift_capture_chunks(last_at);
+	CREATE INDEX drift_capture_chunks_by_first ON drift_capture_chunks(first_at);
+	CREATE TABLE drift_capture_ids (  -- filled by feedback (ids.go)
+		key INTEGER PRIMARY KEY,    -- chunk id << 16 | sequence in the chunk
+		request_id TEXT NOT NULL
+	);
+	CREATE INDEX drift_capture_ids_by_request ON drift_capture_ids(request_id);
+	INSERT INTO drift_capture_chunks(id, endpoint, version, first_at, last_at, rows, body)
+		SELECT id, endpoint, version, at, at, 1, CAST('{"id":' || json_quote(request_id) || ',"row":' || row || '}' AS BLOB)
+		FROM drift_captures;
+	INSERT INTO drift_capture_ids(key, request_id) SELECT id << 16, request_id FROM drift_captures;
+	DROP TABLE drift_captures;`,
 }
 
 // Store is drift's part of the state file: references, captured traffic,

@@ -125,17 +125,7 @@ func TestRetentionPrunesOldCaptures(t *testing.T) {
 	if err := c.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	var ids []string
-	rows, err := db.QueryContext(ctx, `SELECT request_id FROM drift_captures`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		var id string
-		rows.Scan(&id)
-		ids = append(ids, id)
-	}
-	rows.Close()
+	ids := capturedIDs(t, db)
 	if len(ids) != 1 || ids[0] != "new" {
 		t.Errorf("kept %v, want [new]", ids)
 	}

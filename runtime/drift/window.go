@@ -2,7 +2,6 @@ package drift
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math"
 	"time"
@@ -34,46 +33,58 @@ type WindowQuery struct {
 // Window reads the rows an endpoint's version captured in [From, To) into
 // a Frame holding the asked-for columns.
 func Window(ctx context.Context, q store.Querier, w WindowQuery) (*Frame, error) {
-	rows, err := q.QueryContext(ctx, `SELECT row FROM drift_captures WHERE endpoint = ? AND version = ? AND at >= ? AND at < ? ORDER BY at, id`,
-		w.Endpoint, w.Version, w.From.UnixNano(), w.To.UnixNano())
-	if err != nil {
-		return nil, fmt.Errorf("read captures of %s: %w", w.Endpoint, err)
-	}
-	defer rows.Close()
+	from, to := w.From.UnixNano(), w.To.UnixNano()
 	nums := make(map[string][]float64, len(w.Numerical)+w.Outputs)
 	cats := make(map[string][]string, len(w.Categorical))
+	outputs := make([]string, w.Outputs)
+	for i := range outputs {
+		outputs[i] = PredictionColumn(i, w.Outputs)
+	}
 	var n int64
-	for rows.Next() {
-		var body string
-		if err := rows.Scan(&body); err != nil {
-			return nil, fmt.Errorf("read captures of %s: %w", w.Endpoint, err)
-		}
-		var s storedRow
-		if err := json.Unmarshal([]byte(body), &s); err != nil {
-			return nil, fmt.Errorf("decode capture of %s: %w", w.Endpoint, err)
-		}
+	err := eachChunk(ctx, q, w, func(c *chunk) {
 		for _, name := range w.Numerical {
-			v, ok := s.N[name]
-			if !ok {
-				v = Number(math.NaN())
+			col := c.numberColumn(name)
+			for i, t := range c.times {
+				if t < from || t >= to {
+					continue
+				}
+				v := math.NaN()
+				if col != nil {
+					v = col[i]
+				}
+				nums[name] = append(nums[name], v)
 			}
-			nums[name] = append(nums[name], float64(v))
 		}
 		for _, name := range w.Categorical {
-			cats[name] = append(cats[name], s.C[name])
-		}
-		for i := 0; i < w.Outputs; i++ {
-			v := math.NaN()
-			if i < len(s.P) {
-				v = float64(s.P[i])
+			col := c.stringColumn(name)
+			for i, t := range c.times {
+				if t < from || t >= to {
+					continue
+				}
+				v := ""
+				if col != nil {
+					v = col[i]
+				}
+				cats[name] = append(cats[name], v)
 			}
-			name := PredictionColumn(i, w.Outputs)
-			nums[name] = append(nums[name], v)
 		}
-		n++
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read captures of %s: %w", w.Endpoint, err)
+		for i, t := range c.times {
+			if t < from || t >= to {
+				continue
+			}
+			p := c.prediction(i)
+			for k, name := range outputs {
+				v := math.NaN()
+				if k < len(p) {
+					v = p[k]
+				}
+				nums[name] = append(nums[name], v)
+			}
+			n++
+		}
+	})
+	if err != nil {
+		return nil, err
 	}
 	f := &Frame{N: n, Columns: map[string]Column{}}
 	for name, v := range nums {
@@ -94,6 +105,34 @@ func Window(ctx context.Context, q store.Querier, w WindowQuery) (*Frame, error)
 		}
 	}
 	return f, nil
+}
+
+// eachChunk calls fn with each chunk of the endpoint version that holds
+// rows captured in [From, To), oldest first; fn filters the rows by time.
+func eachChunk(ctx context.Context, q store.Querier, w WindowQuery, fn func(*chunk)) error {
+	rows, err := q.QueryContext(ctx, `SELECT id, first_at, body FROM drift_capture_chunks
+		WHERE endpoint = ? AND version = ? AND last_at >= ? AND first_at < ? ORDER BY first_at, id`,
+		w.Endpoint, w.Version, w.From.UnixNano(), w.To.UnixNano())
+	if err != nil {
+		return fmt.Errorf("read captures of %s: %w", w.Endpoint, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, first int64
+		var body []byte
+		if err := rows.Scan(&id, &first, &body); err != nil {
+			return fmt.Errorf("read captures of %s: %w", w.Endpoint, err)
+		}
+		c, err := readChunk(body, first)
+		if err != nil {
+			return fmt.Errorf("decode capture chunk %d of %s v%d: %w", id, w.Endpoint, w.Version, err)
+		}
+		fn(c)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read captures of %s: %w", w.Endpoint, err)
+	}
+	return nil
 }
 
 // QueryFor is the WindowQuery that reads a policy's features, typed as the
