@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -171,4 +172,79 @@ func rss(pid int) int64 {
 		}
 	}
 	return 0
+}
+
+// serverSide is what the server says of itself: its batches, from its
+// metrics, and the CPU time its process used.
+type serverSide struct {
+	batches, rows, compute float64 // count, rows and seconds of ONNX Runtime batches
+	cpu                    time.Duration
+}
+
+// readServerSide reads base's /metrics and pid's CPU time.
+func readServerSide(c *http.Client, base string, pid int) serverSide {
+	var s serverSide
+	if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err == nil {
+		// utime and stime are fields 14 and 15, after the parenthesised name.
+		if i := strings.LastIndexByte(string(b), ')'); i >= 0 {
+			if f := strings.Fields(string(b[i+1:])); len(f) > 12 {
+				ut, _ := strconv.ParseInt(f[11], 10, 64)
+				st, _ := strconv.ParseInt(f[12], 10, 64)
+				s.cpu = time.Duration(ut+st) * time.Second / 100 // USER_HZ
+			}
+		}
+	}
+	resp, err := c.Get(base + "/metrics")
+	if err != nil {
+		return s
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for _, l := range strings.Split(string(b), "\n") {
+		name, rest, _ := strings.Cut(l, "{")
+		f := strings.Fields(rest)
+		if len(f) < 2 {
+			continue
+		}
+		v, _ := strconv.ParseFloat(f[len(f)-1], 64)
+		switch name {
+		case "sluice_serving_compute_duration_seconds_sum":
+			s.compute += v
+		case "sluice_serving_compute_duration_seconds_count":
+			s.batches += v
+		case "sluice_serving_batch_rows_sum":
+			s.rows += v
+		}
+	}
+	return s
+}
+
+// since formats what the server did between s0 and s over d: its batches'
+// mean rows and compute time, and its CPU use.
+func (s serverSide) since(s0 serverSide, d time.Duration) string {
+	n := s.batches - s0.batches
+	if n == 0 {
+		return "no batches"
+	}
+	return fmt.Sprintf("%.0f batches of %.1f rows, %.1f ms each in ONNX Runtime; server CPU %.2f s/s",
+		n, (s.rows-s0.rows)/n, 1000*(s.compute-s0.compute)/n, (s.cpu-s0.cpu).Seconds()/d.Seconds())
+}
+
+// loadAverage is the machine's one-minute load average, for the figures:
+// the server shares its CPUs with whatever else runs.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) > 0 {
+		return f[0]
+	}
+	return "?"
+}
+
+// selfCPU is the CPU time this process (the load generator) has used.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -13,10 +13,11 @@ import (
 
 // The load test's model: a random MLP 1→512→512→1 whose hidden layer is
 // applied slowRepeat times with the same weights (gen-testmodels -repeat),
-// about 160M multiply-adds a row in a 1 MiB file. On one ONNX Runtime
-// thread that is a few hundred rows a second: a capacity whose tenfold a
-// load generator sharing the server's two CPUs can offer with one-row
-// requests, as it cannot for a model that answers thousands.
+// about 315M multiply-adds a row in a 1 MiB file. On one ONNX Runtime
+// thread that is one or two hundred rows a second: a capacity whose
+// tenfold a load generator sharing the server's two CPUs can offer with
+// one-row requests, even under the race detector, as it cannot for a
+// model that answers thousands.
 const (
 	slowSizes  = "1,512,512,1"
 	slowRepeat = 1200
@@ -25,12 +26,14 @@ const (
 // loadTimeout is loadSpec's queue timeout.
 const loadTimeout = 500 * time.Millisecond
 
-// loadSpec serves the slow model with batches of 16 rows (a batch runs for
-// tens of milliseconds, not hundreds) and a queue of 64 rows, which the
-// endpoint drains in well under its 500ms timeout at its capacity: an
-// overload then shows as 429s at the door, not as requests that wait out
-// their timeout in the queue. The experiment's command trainer writes the
-// model with gen-testmodels (%s: its path).
+// loadSpec serves the slow model with batches of 8 rows (a batch runs for
+// about 50ms) and a queue of 16 rows, about 100ms of work at capacity: an
+// overload shows as 429s at the door, and a request let in starts within
+// the 500ms timeout even when the machine slows the model down severalfold
+// for a while (on the shared development machine, batches of the same rows
+// took from 50 to over 200ms). A queue of 32 rows did not leave that room:
+// accepted p99 433-754ms there at load averages of 6-10. The experiment's
+// command trainer writes the model with gen-testmodels (%s: its path).
 const loadSpec = `package sluice
 
 sources: tx: {path: "data/tx.csv", timestamp: "ts"}
@@ -48,7 +51,7 @@ endpoints: slow: {
 	model: "slow"
 	alias: "production"
 	max_batch_size: 8
-	dynamic_batching: {max_queue_delay: "2ms", max_queue_size: 32, timeout: "500ms"}
+	dynamic_batching: {max_queue_delay: "2ms", max_queue_size: 16, timeout: "500ms"}
 	instance_groups: [{count: 1, kind: "cpu"}]
 }
 `

@@ -10,7 +10,16 @@ import (
 )
 
 // loadClients is how many requests the overload keeps in flight at most.
-const loadClients = 256
+// A few dozen are busy at a time; the rest absorb the moments when the
+// machine stalls the server and answers pile up, which would otherwise
+// leave the generator short of ten times the capacity.
+const loadClients = 1024
+
+// capacityClients is how many clients measure the capacity: two batches'
+// worth, one running and one queued, so that every batch is full and
+// none is refused. More would be refused and retry at once, and that
+// spinning would take CPU from the model it measures.
+const capacityClients = 16
 
 // loadBody is one one-row request for the slow model: the server's cost
 // is the model's, and the generator's stays small.
@@ -19,7 +28,7 @@ const loadBody = `{"instances":[[20]]}`
 // TestEndpointAtTenTimesItsCapacityShedsLoadAndStaysHealthy serves a slow
 // model (see slowModelRepo) with `sluice serve`, one scheduler thread and
 // one ONNX Runtime thread, measures how many one-row predictions a second
-// it answers to 32 clients in a closed loop, then offers more than ten
+// it answers to capacityClients in a closed loop, then offers more than ten
 // times that rate in an open loop through a pool of clients, and checks:
 // the generator did offer ten times the capacity; every answer is a
 // prediction, a 429 (no room in the queue) or a 503 (queue timeout),
@@ -48,19 +57,26 @@ func TestEndpointAtTenTimesItsCapacityShedsLoadAndStaysHealthy(t *testing.T) {
 	if full() {
 		measure, overload = 5*time.Second, 30*time.Second
 	}
-	capacity, capRes := closedLoop(client, url, body, 32, measure)
+	pid := srv.cmd.Process.Pid
+	loadBefore := loadAverage()
+	s0 := readServerSide(client, base, pid)
+	capacity, capRes := closedLoop(client, url, body, capacityClients, measure)
+	s1 := readServerSide(client, base, pid)
 	if capacity < 1 || len(capRes.errs) > 0 {
 		t.Fatalf("measuring capacity: %v %v\n%s", capRes.codes, capRes.errs, srv.output())
 	}
-	idle := rss(srv.cmd.Process.Pid)
+	idle := rss(pid)
 
 	// The schedule aims 10% above ten times the capacity so that a
 	// generator a little behind it still offers ten times.
 	target := 11 * capacity
 	res := newLoadResult()
 	stopMem := make(chan struct{})
-	peakC := peakRSS(srv.cmd.Process.Pid, stopMem)
+	peakC := peakRSS(pid, stopMem)
+	began, genCPU := time.Now(), selfCPU()
 	offered, sent, unsent := openLoop(client, url, body, target, overload, loadClients, res)
+	s2, took := readServerSide(client, base, pid), time.Since(began)
+	genCPU = selfCPU() - genCPU
 	close(stopMem)
 	peak := <-peakC
 
@@ -102,11 +118,13 @@ func TestEndpointAtTenTimesItsCapacityShedsLoadAndStaysHealthy(t *testing.T) {
 	if resp, err := client.Get(base + "/v2/health/ready"); err != nil || resp.StatusCode != http.StatusOK {
 		t.Errorf("after the load, the server is not ready: %v %v", resp, err)
 	}
-	t.Logf("load: capacity %.0f req/s (one row each, 32 clients, %s; %s); target %.0f req/s, offered %.0f req/s = %.1fx capacity for %s through %d clients (%d due while all were busy): %d sent, %d ok (%s; queue timeout %s), %d 429 (%s), %d 503 (%s), %d other, %d without answer; RSS %d MiB idle, %d MiB peak",
-		capacity, measure, latencies(capRes.okLat), target, offered, offered/capacity, overload, loadClients, unsent, sent,
+	t.Logf("load: capacity %.0f req/s (one row each, %d clients, %s; %s; %d 429); target %.0f req/s, offered %.0f req/s = %.1fx capacity for %s through %d clients (%d due while all were busy): %d sent, %d ok (%s; queue timeout %s), %d 429 (%s), %d 503 (%s), %d other, %d without answer; RSS %d MiB idle, %d MiB peak",
+		capacity, capacityClients, measure, latencies(capRes.okLat), capRes.codes[http.StatusTooManyRequests], target, offered, offered/capacity, overload, loadClients, unsent, sent,
 		res.codes[200], latencies(res.okLat), loadTimeout,
 		res.codes[429], latencies(res.rejectLat), res.codes[503], latencies(res.otherLat),
 		int(sent)-res.codes[200]-res.codes[429]-res.codes[503]-res.failed(), res.failed(), idle>>20, peak>>20)
+	t.Logf("server while measuring capacity: %s; under the overload: %s; load generator CPU %.2f s/s; machine load average %s before, %s after",
+		s1.since(s0, measure), s2.since(s1, took), genCPU.Seconds()/took.Seconds(), loadBefore, loadAverage())
 	srv.cmd.Process.Signal(os.Interrupt)
 	if err := srv.wait(time.Minute); err != nil {
 		t.Errorf("serve after SIGINT: %v", err)
