@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math"
@@ -30,16 +31,18 @@ func (rawCodec) Unmarshal(data []byte, v any) error {
 }
 
 // inferRequest encodes a ModelInferRequest of KServe's grpc_predict_v2.proto:
-// one FP32 input "input" of shape [1, width] with random typed contents.
-func inferRequest(model string, width int) []byte {
+// one FP32 input "input" of shape [rows, width], each row the same random
+// typed contents.
+func inferRequest(model string, width, rows int) []byte {
 	rng := rand.New(rand.NewPCG(1, 2))
-	var data []byte
+	var row []byte
 	for range width {
-		data = protowire.AppendFixed32(data, math.Float32bits(float32(rng.Float64()*2-1)))
+		row = protowire.AppendFixed32(row, math.Float32bits(float32(rng.Float64()*2-1)))
 	}
+	data := bytes.Repeat(row, rows)
 	contents := protowire.AppendBytes(protowire.AppendTag(nil, 6, protowire.BytesType), data) // fp32_contents
 	var shape []byte
-	shape = protowire.AppendVarint(protowire.AppendVarint(shape, 1), uint64(width))
+	shape = protowire.AppendVarint(protowire.AppendVarint(shape, uint64(rows)), uint64(width))
 	var in []byte
 	in = protowire.AppendString(protowire.AppendTag(in, 1, protowire.BytesType), "input")
 	in = protowire.AppendString(protowire.AppendTag(in, 2, protowire.BytesType), "FP32")

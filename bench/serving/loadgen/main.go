@@ -1,10 +1,12 @@
 // Command loadgen is a closed-loop HTTP load generator: each of N clients
 // sends a request, waits for the answer, and sends the next, for a fixed
-// time. It prints one tab-separated line per client count:
+// time. Each request carries -rows rows (default 1). It prints one
+// tab-separated line per client count:
 //
 //	clients  requests/s  p50_ms  p95_ms  p99_ms  errors  total  cpu_us
 //
-// where total counts the requests answered over the whole run, warm-up
+// where requests/s counts requests, not rows (rows/s is that times
+// -rows), total counts the requests answered over the whole run, warm-up
 // included, and cpu_us is the load generator's own CPU time (user +
 // system) per request over that run: with the server's CPU over the same
 // run, the cost of a request on each side.
@@ -32,7 +34,8 @@ import (
 
 func main() {
 	url := flag.String("url", "", "endpoint to POST to")
-	width := flag.Int("width", 20, "features in the one-row request body")
+	width := flag.Int("width", 20, "features per row of the request body")
+	rows := flag.Int("rows", 1, "rows per request (each row the same random features)")
 	format := flag.String("format", "tf", "request: tf ({\"instances\": [[...]]}), v2 (REST), or grpc (v2 ModelInfer to -url's host, model -model)")
 	modelName := flag.String("model", "bench", "model name for -format grpc")
 	clients := flag.String("clients", "1,2,4,8,16,64", "client counts to run, one after another")
@@ -44,7 +47,11 @@ func main() {
 		fmt.Fprintln(os.Stderr, "loadgen: -url must be a loopback http:// address")
 		os.Exit(2)
 	}
-	body := requestBody(*format, *width)
+	if *rows < 1 {
+		fmt.Fprintln(os.Stderr, "loadgen: -rows must be at least 1")
+		os.Exit(2)
+	}
+	body := requestBody(*format, *width, *rows)
 	if *bodyFile != "" {
 		b, err := os.ReadFile(*bodyFile)
 		if err != nil {
@@ -61,7 +68,7 @@ func main() {
 		}
 		var r result
 		if *format == "grpc" {
-			r, err = runGRPC(strings.TrimPrefix(*url, "http://"), inferRequest(*modelName, *width), n, *warmup, *duration)
+			r, err = runGRPC(strings.TrimPrefix(*url, "http://"), inferRequest(*modelName, *width, *rows), n, *warmup, *duration)
 			if err != nil {
 				fmt.Fprintln(os.Stderr, "loadgen:", err)
 				os.Exit(1)
@@ -73,8 +80,8 @@ func main() {
 	}
 }
 
-// requestBody is one row of width random features.
-func requestBody(format string, width int) []byte {
+// requestBody is rows rows of the same width random features.
+func requestBody(format string, width, rows int) []byte {
 	rng := rand.New(rand.NewPCG(1, 2))
 	vals := make([]string, width)
 	for i := range vals {
@@ -82,9 +89,11 @@ func requestBody(format string, width int) []byte {
 	}
 	row := strings.Join(vals, ",")
 	if format == "v2" {
-		return []byte(fmt.Sprintf(`{"inputs":[{"name":"input","shape":[1,%d],"datatype":"FP32","data":[%s]}]}`, width, row))
+		data := strings.Repeat(row+",", rows)
+		return []byte(fmt.Sprintf(`{"inputs":[{"name":"input","shape":[%d,%d],"datatype":"FP32","data":[%s]}]}`, rows, width, data[:len(data)-1]))
 	}
-	return []byte(`{"instances":[[` + row + `]]}`)
+	all := strings.Repeat("["+row+"],", rows)
+	return []byte(`{"instances":[` + all[:len(all)-1] + `]}`)
 }
 
 type result struct {
