@@ -34,10 +34,11 @@ func parseTree(t *testing.T, dirs ...string) (*token.FileSet, map[string]*ast.Fi
 	return fset, files
 }
 
-// TestEveryServerSetsReadWriteAndIdleTimeouts finds every http.Server
-// that cmd, engine and runtime construct and checks that each sets a read
-// timeout (ReadTimeout or ReadHeaderTimeout), WriteTimeout and
-// IdleTimeout, so that a slow client cannot hold a connection.
+// TestEveryServerSetsReadWriteAndIdleTimeouts finds every http.Server and
+// fasthttp.Server (the data plane's HTTP/1.1) that cmd, engine and runtime
+// construct and checks that each sets a read timeout (ReadTimeout, or for
+// net/http ReadHeaderTimeout), WriteTimeout and IdleTimeout, so that a
+// slow client cannot hold a connection.
 func TestEveryServerSetsReadWriteAndIdleTimeouts(t *testing.T) {
 	t.Parallel()
 	fset, files := parseTree(t, "cmd", "engine", "runtime")
@@ -52,9 +53,10 @@ func TestEveryServerSetsReadWriteAndIdleTimeouts(t *testing.T) {
 			if !ok || sel.Sel.Name != "Server" {
 				return true
 			}
-			if x, ok := sel.X.(*ast.Ident); !ok || x.Name != "http" {
+			if x, ok := sel.X.(*ast.Ident); !ok || (x.Name != "http" && x.Name != "fasthttp") {
 				return true
 			}
+			pkg := sel.X.(*ast.Ident).Name
 			found++
 			set := map[string]bool{}
 			for _, e := range lit.Elts {
@@ -65,7 +67,7 @@ func TestEveryServerSetsReadWriteAndIdleTimeouts(t *testing.T) {
 				}
 			}
 			var missing []string
-			if !set["ReadTimeout"] && !set["ReadHeaderTimeout"] {
+			if !set["ReadTimeout"] && (pkg == "fasthttp" || !set["ReadHeaderTimeout"]) {
 				missing = append(missing, "ReadTimeout or ReadHeaderTimeout")
 			}
 			for _, k := range []string{"WriteTimeout", "IdleTimeout"} {
@@ -74,13 +76,13 @@ func TestEveryServerSetsReadWriteAndIdleTimeouts(t *testing.T) {
 				}
 			}
 			if len(missing) > 0 {
-				t.Errorf("%s: http.Server without %s", fset.Position(lit.Pos()), strings.Join(missing, ", "))
+				t.Errorf("%s: %s.Server without %s", fset.Position(lit.Pos()), pkg, strings.Join(missing, ", "))
 			}
 			return true
 		})
 	}
 	if found < 2 {
-		t.Fatalf("found %d http.Server literals; the data plane and the operator API make one each", found)
+		t.Fatalf("found %d http.Server and fasthttp.Server literals; the data plane and the operator API make one each", found)
 	}
 }
 

@@ -4,8 +4,11 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"io"
 	"net"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -14,7 +17,7 @@ import (
 // grpc.Server.ServeHTTP, which takes about twice the CPU per call. A
 // connection that opens with HTTP/2's client preface (gRPC clients speak
 // HTTP/2 with prior knowledge) goes to the gRPC server; any other goes to
-// net/http.
+// the HTTP/1.1 server (fasthttp, see fast.go).
 
 // http2Preface opens every HTTP/2 connection made with prior knowledge.
 var http2Preface = []byte("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
@@ -115,8 +118,8 @@ func demux(ln net.Listener, httpL, grpcL *connListener, timeout time.Duration) e
 }
 
 // classify reads as much of c's first bytes as tells whether they are
-// the HTTP/2 preface: the first byte that differs sends c to net/http,
-// which then reads them again.
+// the HTTP/2 preface: the first byte that differs sends c to the HTTP/1.1
+// server, which then reads them again.
 func classify(c net.Conn, httpL, grpcL *connListener, timeout time.Duration) {
 	c.SetReadDeadline(time.Now().Add(timeout))
 	r := bufio.NewReaderSize(c, 4096)
@@ -124,7 +127,7 @@ func classify(c net.Conn, httpL, grpcL *connListener, timeout time.Duration) {
 	for {
 		b, err := r.Peek(n)
 		if len(b) > 0 && !bytes.HasPrefix(http2Preface, b) {
-			break // not HTTP/2: net/http reads the request
+			break // not HTTP/2: the HTTP/1.1 server reads the request
 		}
 		if err != nil {
 			c.Close() // nothing or only part of a preface came: no server wants it
@@ -138,5 +141,46 @@ func classify(c net.Conn, httpL, grpcL *connListener, timeout time.Duration) {
 		n = min(max(r.Buffered(), n+1), len(http2Preface))
 	}
 	c.SetReadDeadline(time.Time{})
-	httpL.hand(&peekedConn{c, r})
+	httpL.hand(newHTTPConn(peekedConn{c, r}))
+}
+
+// httpConn is a connection fasthttp serves: it knows its file descriptor,
+// for the hang-up watch of its waiting requests (hangup_linux.go), and
+// whether it is idle between requests, for the batcher (conns.go).
+type httpConn struct {
+	peekedConn
+	fd   int // -1 when unknown
+	idle atomic.Bool
+	hup  hangupState
+	// linger: the last request's body was left unread (closeUnread).
+	linger atomic.Bool
+}
+
+// lingerTime is how long a connection closed on an unread body reads
+// and drops what the client still sends, as net/http waits 500ms.
+const lingerTime = 500 * time.Millisecond
+
+// Close closes the connection; one whose client may still be sending a
+// body the server refused first closes its writing side, so the answer
+// goes out ahead of a FIN, and drops what arrives until the client
+// closes too or lingerTime passes. Closing at once with unread bytes
+// would send a reset, which can destroy the answer before it is read.
+func (c *httpConn) Close() error {
+	if c.linger.Swap(false) {
+		if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok && cw.CloseWrite() == nil {
+			c.Conn.SetReadDeadline(time.Now().Add(lingerTime))
+			io.Copy(io.Discard, c.Conn)
+		}
+	}
+	return c.Conn.Close()
+}
+
+func newHTTPConn(c peekedConn) *httpConn {
+	hc := &httpConn{peekedConn: c, fd: -1}
+	if sc, ok := c.Conn.(syscall.Conn); ok {
+		if raw, err := sc.SyscallConn(); err == nil {
+			raw.Control(func(fd uintptr) { hc.fd = int(fd) })
+		}
+	}
+	return hc
 }

@@ -92,19 +92,21 @@ func errorOutcome(err error) (int, string) {
 
 // writeError writes both protocols' error shape, {"error": "..."}.
 func writeError(w http.ResponseWriter, err error) {
+	writeErrorTo(&httpExchange{w: w}, err)
+}
+
+// writeErrorTo answers x with err in both protocols' error shape,
+// {"error": "..."}; a 429 says when to retry.
+func writeErrorTo(x exchange, err error) {
 	code, _ := outcomeOf(err)
-	if code == http.StatusTooManyRequests {
-		w.Header().Set("Retry-After", "1")
-	}
 	msg := err.Error()
 	if code == http.StatusTooManyRequests {
+		x.setHeader("Retry-After", "1")
 		msg += ": retry after 1s"
 	}
 	b := appendString([]byte(`{"error":`), msg)
 	b = append(b, "}\n"...)
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	w.Write(b)
+	x.reply(code, b)
 }
 
 // jsonType is the Content-Type of every JSON answer. Assigned to the
@@ -121,18 +123,29 @@ var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // readBody reads the request body into a pooled buffer, up to the limit.
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request) (*bytes.Buffer, error) {
+	return readLimited(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes))
+}
+
+// readLimited reads a body that fails with *http.MaxBytesError past its
+// limit into a pooled buffer.
+func readLimited(r io.Reader) (*bytes.Buffer, error) {
 	buf := bufPool.Get().(*bytes.Buffer)
 	buf.Reset()
-	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes))
+	_, err := buf.ReadFrom(r)
 	if err != nil {
 		bufPool.Put(buf)
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return nil, errorf(http.StatusRequestEntityTooLarge, "request body larger than the limit of %d bytes", mbe.Limit)
+			return nil, tooLarge(mbe.Limit)
 		}
 		return nil, errorf(http.StatusBadRequest, "read request body: %v", err)
 	}
 	return buf, nil
+}
+
+// tooLarge is the 413 of a body over the limit.
+func tooLarge(limit int64) error {
+	return errorf(http.StatusRequestEntityTooLarge, "request body larger than the limit of %d bytes", limit)
 }
 
 func putBody(buf *bytes.Buffer) {
@@ -144,63 +157,6 @@ func putBody(buf *bytes.Buffer) {
 // resolve finds the version a request names: the endpoint's serving one,
 // which must match version or alias when they are given. The caller
 // releases it.
-// infer is the life of one JSON inference request, whatever its protocol:
-// resolve the version, count the request as arriving (so a partial batch
-// waits for it), read the body, run, count the outcome and answer with the
-// version that did the work. A client that went away gets no answer.
-func (s *Server) infer(w http.ResponseWriter, r *http.Request, name, ver, alias string, run func(a *arrival, body []byte) ([]byte, error)) {
-	arrived := time.Now() // the request's timeout counts from here
-	id, sent := r.Header.Get(RequestIDHeader), true
-	if id == "" {
-		id, sent = s.ids.next(), false
-	}
-	w.Header().Set(RequestIDHeader, id)
-	v, err := s.resolve(name, ver, alias)
-	if err != nil {
-		discard(r)
-		writeError(w, err)
-		return
-	}
-	defer v.release()
-	// A full queue refuses before the body is read and decoded: under
-	// overload, decoding requests only to refuse them is what would make
-	// the 429s slow.
-	done, admitted := v.admit()
-	if admitted {
-		defer done()
-	}
-	if !admitted || v.batcher.full() {
-		discard(r)
-		v.metrics.count(OutcomeRejected)
-		w.Header()[VersionHeader] = []string{v.label}
-		writeError(w, ErrQueueFull)
-		return
-	}
-	a := v.arrive(arrived)
-	defer a.leave()
-	a.id, a.idSent = id, sent
-	body, err := s.readBody(w, r)
-	if err != nil {
-		v.metrics.count(OutcomeBadRequest)
-		writeError(w, err)
-		return
-	}
-	defer putBody(body)
-	out, err := run(a, body.Bytes())
-	_, outcome := outcomeOf(err)
-	v.metrics.count(outcome)
-	if outcome == OutcomeCanceled {
-		return
-	}
-	w.Header()[VersionHeader] = []string{v.label} // the key is canonical already
-	w.Header().Set(RequestIDHeader, a.id)         // v2's body id may have named it
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	writeJSON(w, out)
-}
-
 func (s *Server) resolve(name, version, alias string) (*version, error) {
 	ep := s.lookup(name)
 	if ep == nil {

@@ -18,6 +18,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/valyala/fasthttp"
 	"google.golang.org/grpc"
 )
 
@@ -55,8 +56,13 @@ type Server struct {
 	handler http.Handler
 	// mount is what Mount put beside the data plane's routes.
 	mount atomic.Pointer[mounted]
-	http  *http.Server
-	grpc  *grpc.Server
+	// fast serves Serve's HTTP/1.1 connections (fast.go); adapted is the
+	// net/http mux behind it, for every route but inference.
+	fast    *fasthttp.Server
+	adapted fasthttp.RequestHandler
+	grpc    *grpc.Server
+	// hangups watches the connections of requests waiting for a batch.
+	hangups hangups
 
 	conns     conns
 	mu        sync.Mutex // serialises changes to the endpoint set
@@ -99,21 +105,8 @@ func New(opts Options) (*Server, error) {
 	s.endpoints.Store(&map[string]*endpoint{})
 	s.grpc = s.newGRPC()
 	s.handler = withGRPC(s.grpc, front{mount: &s.mount, next: s.routes()})
-	// gRPC needs HTTP/2; without TLS that is HTTP/2 with prior knowledge,
-	// served on the same listener as HTTP/1.1.
-	var protocols http.Protocols
-	protocols.SetHTTP1(true)
-	protocols.SetUnencryptedHTTP2(true)
-	s.http = &http.Server{
-		Protocols:         &protocols,
-		Handler:           s.handler,
-		ReadTimeout:       opts.ReadTimeout,
-		ReadHeaderTimeout: opts.ReadHeaderTimeout,
-		WriteTimeout:      opts.WriteTimeout,
-		IdleTimeout:       opts.IdleTimeout,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
-		ConnState:         s.ConnState,
-	}
+	s.adapted = adaptedHandler(front{mount: &s.mount, next: s.routes()})
+	s.fast = s.newFast()
 	return s, nil
 }
 
@@ -124,18 +117,18 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // Serve answers requests on ln until Close. The listener is the server's,
 // not an endpoint's: it outlives every swap. Connections that open with
 // HTTP/2's preface go to the gRPC service's own transport, the rest to
-// net/http (see demux.go).
+// fasthttp (see demux.go and fast.go).
 func (s *Server) Serve(ln net.Listener) error {
+	if s.closed.Load() {
+		ln.Close()
+		return nil
+	}
 	httpL := newConnListener(ln) // closing it (Shutdown does) closes ln
 	grpcL := newConnListener(nil)
 	grpcL.addr = ln.Addr()
 	go s.grpc.Serve(grpcL)
 	go demux(ln, httpL, grpcL, s.opts.ReadHeaderTimeout)
-	err := s.http.Serve(httpL)
-	if errors.Is(err, http.ErrServerClosed) {
-		return nil
-	}
-	return err
+	return s.fast.Serve(httpL)
 }
 
 // stopGRPC lets the gRPC calls in flight finish, until ctx ends.
@@ -213,10 +206,11 @@ func (s *Server) Close(ctx context.Context) error {
 	s.mu.Unlock()
 	shutCtx, cancel := context.WithTimeoutCause(ctx, 30*time.Second, errors.New("serving: shutdown took longer than 30s"))
 	defer cancel()
-	err := s.http.Shutdown(shutCtx)
+	err := s.fast.ShutdownWithContext(shutCtx)
 	if err != nil {
-		// Handlers still running see their requests cancelled and return.
-		s.http.Close()
+		// Requests still waiting for a batch see their clients hang up
+		// and return.
+		s.conns.closeAll()
 		err = fmt.Errorf("shut down serving listener: %w", err)
 	}
 	stopGRPC(shutCtx, s.grpc)
@@ -226,5 +220,6 @@ func (s *Server) Close(ctx context.Context) error {
 		}
 	}
 	s.retiring.Wait()
+	s.hangups.stop()
 	return err
 }

@@ -1,6 +1,7 @@
 package serving
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -41,36 +42,39 @@ func parseTFPath(rest string) (tfPath, error) {
 
 // tfPost answers TensorFlow Serving's predict API.
 func (s *Server) tfPost(w http.ResponseWriter, r *http.Request) {
-	p, err := parseTFPath(r.PathValue("rest"))
+	s.tfPredict(&httpExchange{w: w, r: r}, r.PathValue("rest"))
+}
+
+// tfPredict answers POST /v1/models/{rest} on either HTTP server.
+func (s *Server) tfPredict(x exchange, rest string) {
+	p, err := parseTFPath(rest)
 	if err == nil && p.verb != "predict" {
 		err = errorf(http.StatusBadRequest, "unsupported method %q: Sluice serves :predict (ONNX models have no classify or regress signature)", ":"+p.verb)
 		if p.verb == "" {
-			err = errorf(http.StatusNotFound, "POST %s: want .../models/{name}:predict", r.URL.Path)
+			err = errorf(http.StatusNotFound, "POST /v1/models/%s: want .../models/{name}:predict", rest)
 		}
 	}
 	if err != nil {
-		discard(r)
-		writeError(w, err)
+		x.discard()
+		writeErrorTo(x, err)
 		return
 	}
-	s.infer(w, r, p.name, p.version, p.alias, func(a *arrival, body []byte) ([]byte, error) {
-		return s.tfPredict(r, a, body)
-	})
+	s.infer(x, p.name, p.version, p.alias, s.tfRun)
 }
 
-func (s *Server) tfPredict(r *http.Request, a *arrival, body []byte) ([]byte, error) {
+func (s *Server) tfRun(ctx context.Context, a *arrival, body []byte) ([]byte, error) {
 	v := a.v
 	named, rowFormat, err := v.decodeTF(body)
 	if err != nil {
 		return nil, err
 	}
 	defer putNamed(named)
-	inputs, err := a.prepare(r.Context(), named)
+	inputs, err := a.prepare(ctx, named)
 	if err != nil {
 		return nil, err
 	}
-	v.route.mirror(r.Context(), v, inputs)
-	outs, err := a.infer(r.Context(), inputs)
+	v.route.mirror(ctx, v, inputs)
+	outs, err := a.infer(ctx, inputs)
 	if err != nil {
 		return nil, err
 	}

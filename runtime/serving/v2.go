@@ -1,6 +1,7 @@
 package serving
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -100,13 +101,18 @@ type v2OutputWant struct {
 }
 
 func (s *Server) v2Infer(w http.ResponseWriter, r *http.Request) {
-	name := r.PathValue("name")
-	s.infer(w, r, name, r.PathValue("version"), "", func(a *arrival, body []byte) ([]byte, error) {
-		return a.v2Infer(r, name, body)
+	s.v2Predict(&httpExchange{w: w, r: r}, r.PathValue("name"), r.PathValue("version"))
+}
+
+// v2Predict answers POST /v2/models/{name}[/versions/{version}]/infer on
+// either HTTP server.
+func (s *Server) v2Predict(x exchange, name, version string) {
+	s.infer(x, name, version, "", func(ctx context.Context, a *arrival, body []byte) ([]byte, error) {
+		return a.v2Infer(ctx, name, body)
 	})
 }
 
-func (a *arrival) v2Infer(r *http.Request, name string, body []byte) ([]byte, error) {
+func (a *arrival) v2Infer(ctx context.Context, name string, body []byte) ([]byte, error) {
 	v := a.v
 	req, named, err := v.decodeV2(body)
 	if err != nil {
@@ -116,7 +122,7 @@ func (a *arrival) v2Infer(r *http.Request, name string, body []byte) ([]byte, er
 	if req.ID != "" && !a.idSent {
 		a.id = req.ID // the request named itself in the body
 	}
-	inputs, err := a.prepare(r.Context(), named)
+	inputs, err := a.prepare(ctx, named)
 	if err != nil {
 		return nil, err
 	}
@@ -124,8 +130,8 @@ func (a *arrival) v2Infer(r *http.Request, name string, body []byte) ([]byte, er
 	if err != nil {
 		return nil, err
 	}
-	v.route.mirror(r.Context(), v, inputs)
-	outs, err := a.infer(r.Context(), inputs)
+	v.route.mirror(ctx, v, inputs)
+	outs, err := a.infer(ctx, inputs)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,236 @@
+package serving
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"net"
+	"net/http"
+
+	"github.com/valyala/fasthttp"
+	"github.com/valyala/fasthttp/fasthttpadaptor"
+)
+
+// Serve's HTTP/1.1 connections are served by fasthttp, not net/http: on
+// one-row requests net/http's per-request work (a header map, a
+// goroutine-backed body reader, a background read per request, deadline
+// re-arming) cost about as much CPU as all of Sluice's own, and fasthttp
+// answers the same request with about a third less CPU in the benchmark's
+// no-inference ceiling (bench/serving). The inference routes, the hot
+// ones, run natively on fasthttp; every other route (metadata, health,
+// metrics, the Feast route, feedback, a Mount) is the net/http mux behind
+// fasthttpadaptor, so it is written once for both servers.
+
+// newFast is the data plane's HTTP/1.1 server.
+func (s *Server) newFast() *fasthttp.Server {
+	return &fasthttp.Server{
+		Handler:      s.serveFast,
+		ErrorHandler: fastParseError,
+		ConnState:    s.connState,
+		Logger:       fastLogger{s.log},
+		// fasthttp's ReadTimeout runs from a request's first byte (from
+		// the connection's hand-over for its first request) to the end
+		// of its body; IdleTimeout bounds the wait for the next request.
+		ReadTimeout:  s.opts.ReadTimeout,
+		WriteTimeout: s.opts.WriteTimeout,
+		IdleTimeout:  s.opts.IdleTimeout,
+		// With the body streamed, a handler decides before reading it
+		// (admission's 429), and a body over the limit reaches the
+		// handler, which answers the protocol's 413, instead of failing
+		// in fasthttp. Bodies up to 8 KiB come read already.
+		StreamRequestBody:            true,
+		MaxRequestBodySize:           int(min(s.opts.MaxBodyBytes, math.MaxInt32)),
+		DisablePreParseMultipartForm: true,
+		// Headers up to 16 KiB, as nginx's large_client_header_buffers
+		// allow, rather than fasthttp's 4 KiB.
+		ReadBufferSize:        16 << 10,
+		NoDefaultServerHeader: true,
+		NoDefaultContentType:  true,
+		CloseOnShutdown:       true,
+	}
+}
+
+// connState follows fasthttp's connections: idle ones for the batcher,
+// closed ones out of the hang-up watch.
+func (s *Server) connState(c net.Conn, state fasthttp.ConnState) {
+	s.conns.trackFast(c, state)
+	if hc, ok := c.(*httpConn); ok && state == fasthttp.StateClosed {
+		s.hangups.forget(hc)
+	}
+}
+
+var (
+	v1Models = []byte("/v1/models/")
+	v2Models = []byte("/v2/models/")
+)
+
+// serveFast sends the inference routes to the protocols and the rest to
+// the net/http routes.
+func (s *Server) serveFast(ctx *fasthttp.RequestCtx) {
+	if ctx.IsPost() {
+		path := ctx.Path()
+		if rest, ok := bytes.CutPrefix(path, v1Models); ok {
+			x := s.exchangeOf(ctx)
+			s.tfPredict(x, string(rest))
+			x.end()
+			return
+		}
+		if name, version, ok := v2InferPath(path); ok {
+			x := s.exchangeOf(ctx)
+			s.v2Predict(x, name, version)
+			x.end()
+			return
+		}
+	}
+	s.serveAdapted(ctx)
+}
+
+// v2InferPath reads /v2/models/{name}[/versions/{version}]/infer.
+func v2InferPath(path []byte) (name, version string, ok bool) {
+	rest, ok := bytes.CutPrefix(path, v2Models)
+	if !ok {
+		return "", "", false
+	}
+	rest, ok = bytes.CutSuffix(rest, []byte("/infer"))
+	if !ok {
+		return "", "", false
+	}
+	n, v, versioned := bytes.Cut(rest, []byte("/versions/"))
+	if len(n) == 0 || bytes.IndexByte(n, '/') >= 0 || (versioned && (len(v) == 0 || bytes.IndexByte(v, '/') >= 0)) {
+		return "", "", false
+	}
+	return string(n), string(v), true
+}
+
+// serveAdapted answers a route of the net/http mux, its body read first
+// within the limit (fasthttpadaptor would read a streamed body whole).
+func (s *Server) serveAdapted(ctx *fasthttp.RequestCtx) {
+	if stream := ctx.RequestBodyStream(); stream != nil {
+		if int64(ctx.Request.Header.ContentLength()) > s.opts.MaxBodyBytes {
+			closeUnread(ctx)
+			writeErrorTo(&fastExchange{ctx: ctx}, tooLarge(s.opts.MaxBodyBytes))
+			return
+		}
+		buf, err := readLimited(http.MaxBytesReader(nil, io.NopCloser(stream), s.opts.MaxBodyBytes))
+		if err != nil {
+			closeUnread(ctx)
+			writeErrorTo(&fastExchange{ctx: ctx}, err)
+			return
+		}
+		ctx.Request.SetBody(buf.Bytes())
+		putBody(buf)
+	}
+	s.adapted(ctx)
+}
+
+// closeUnread ends the connection after this answer, whose request body
+// was not read to its end: what is left of it cannot be told from the
+// next request. The client may still be sending it, so the connection
+// lingers before it closes (see httpConn.Close), or the client could
+// see the connection reset before it reads the answer.
+func closeUnread(ctx *fasthttp.RequestCtx) {
+	ctx.SetConnectionClose()
+	if hc, ok := ctx.Conn().(*httpConn); ok {
+		hc.linger.Store(true)
+	}
+}
+
+// fastExchange is an exchange on fasthttp.
+type fastExchange struct {
+	ctx *fasthttp.RequestCtx
+	hup *hangupCtx
+}
+
+// exchangeOf starts the exchange of ctx's request.
+func (s *Server) exchangeOf(ctx *fasthttp.RequestCtx) *fastExchange {
+	hc, _ := ctx.Conn().(*httpConn)
+	return &fastExchange{ctx: ctx, hup: newHangupCtx(&s.hangups, hc)}
+}
+
+// end stops watching for the client's hang-up.
+func (x *fastExchange) end() { x.hup.end() }
+
+func (x *fastExchange) context() context.Context { return x.hup }
+
+func (x *fastExchange) requestID() string {
+	return string(x.ctx.Request.Header.Peek(RequestIDHeader))
+}
+
+func (x *fastExchange) setHeader(key, value string) { x.ctx.Response.Header.Set(key, value) }
+
+func (x *fastExchange) readBody(limit int64) (*bytes.Buffer, error) {
+	n := int64(x.ctx.Request.Header.ContentLength())
+	if n > limit {
+		closeUnread(x.ctx)
+		return nil, tooLarge(limit)
+	}
+	buf := bufPool.Get().(*bytes.Buffer)
+	buf.Reset()
+	if n >= 0 || x.ctx.RequestBodyStream() == nil {
+		buf.Write(x.ctx.Request.Body()) // Content-Length bounds it
+		return buf, nil
+	}
+	bufPool.Put(buf)
+	// Chunked: read no more than the limit.
+	buf, err := readLimited(http.MaxBytesReader(nil, io.NopCloser(x.ctx.RequestBodyStream()), limit))
+	if err != nil {
+		closeUnread(x.ctx)
+	}
+	return buf, err
+}
+
+func (x *fastExchange) discard() {
+	if stream := x.ctx.RequestBodyStream(); stream != nil {
+		if n, _ := io.CopyN(io.Discard, stream, 1<<16); n == 1<<16 {
+			closeUnread(x.ctx) // there may be more
+		}
+	}
+}
+
+var jsonTypeBytes = []byte("application/json")
+
+func (x *fastExchange) reply(code int, body []byte) {
+	x.ctx.SetStatusCode(code)
+	x.ctx.Response.Header.SetContentTypeBytes(jsonTypeBytes)
+	x.ctx.Response.SetBodyRaw(body)
+}
+
+// gone closes the connection: its client left and reads no answer.
+func (x *fastExchange) gone() {
+	x.ctx.SetStatusCode(499)
+	x.ctx.SetConnectionClose()
+}
+
+// fastParseError answers a request fasthttp could not read, in the
+// protocols' error shape.
+func fastParseError(ctx *fasthttp.RequestCtx, err error) {
+	code := http.StatusBadRequest
+	var small *fasthttp.ErrSmallBuffer
+	var ne net.Error
+	switch {
+	case errors.As(err, &small):
+		code = http.StatusRequestHeaderFieldsTooLarge
+	case errors.Is(err, fasthttp.ErrBodyTooLarge):
+		code = http.StatusRequestEntityTooLarge
+	case errors.As(err, &ne) && ne.Timeout():
+		code = http.StatusRequestTimeout
+	}
+	writeErrorTo(&fastExchange{ctx: ctx}, &httpError{code, fmt.Sprintf("malformed HTTP request: %v", err)})
+}
+
+// fastLogger sends fasthttp's complaints (a connection that failed) to
+// the server's log.
+type fastLogger struct{ log *slog.Logger }
+
+func (l fastLogger) Printf(format string, args ...any) {
+	l.log.Warn(fmt.Sprintf(format, args...))
+}
+
+// adaptedHandler is the net/http mux as a fasthttp handler.
+func adaptedHandler(h http.Handler) fasthttp.RequestHandler {
+	return fasthttpadaptor.NewFastHTTPHandler(h)
+}

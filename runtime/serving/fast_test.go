@@ -1,0 +1,40 @@
+package serving
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// A body sent in chunks has no Content-Length to refuse it by: the data
+// plane reads it only up to the limit, on the inference routes and on the
+// routes behind them alike, answers 413 in the protocols' error shape,
+// and goes on serving.
+func TestChunkedBodyOverTheLimitAnswers413(t *testing.T) {
+	ts := newServer(t, func(o *Options, _ *Server) { o.MaxBodyBytes = 4096 })
+	ts.deploy(t, regressor(1))
+	for _, path := range []string{"/v1/models/reg:predict", "/v2/models/reg/infer", "/get-online-features"} {
+		body := io.MultiReader(strings.NewReader(`{"instances":[`), strings.NewReader(strings.Repeat("[1,2,3,4],", 2000)+"[1,2,3,4]]}"))
+		req, err := http.NewRequest("POST", ts.url+path, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.ContentLength, req.TransferEncoding = -1, []string{"chunked"}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("POST %s: %v", path, err)
+		}
+		raw, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		var e struct{ Error string }
+		json.Unmarshal(raw, &e)
+		if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(e.Error, "larger than the limit of 4096 bytes") {
+			t.Errorf("POST %s, chunked, 20 KB: %d %s; want 413 naming the limit", path, resp.StatusCode, raw)
+		}
+	}
+	if r := ts.post(t, "/v1/models/reg:predict", `{"instances":[[1,2,3,4]]}`); r.code != 200 {
+		t.Errorf("after the refused bodies: %d %s", r.code, r.raw)
+	}
+}
