@@ -31,7 +31,7 @@ func (s CapturingServer) Deploy(ctx context.Context, cfg serving.Config) error {
 
 // DriftCapture hands serving's captured rows to drift's capture buffer:
 // runtime/drift does not import runtime/serving, so the rows are copied
-// into drift's own type here.
+// into drift's own type here (the slices are shared, not copied).
 type DriftCapture struct {
 	Buffer *drift.Capture
 }
@@ -39,13 +39,10 @@ type DriftCapture struct {
 var _ serving.Capturer = DriftCapture{}
 
 // Capture implements serving.Capturer; like the buffer, it never blocks.
-func (c DriftCapture) Capture(rows []serving.CaptureRow) {
-	out := make([]drift.Row, len(rows))
-	for i, r := range rows {
-		out[i] = drift.Row{Endpoint: r.Endpoint, RequestID: r.RequestID, Version: r.Version, Time: r.Time,
-			Numeric: r.Numeric, Category: r.Category, Prediction: r.Prediction}
-	}
-	c.Buffer.Capture(out)
+func (c DriftCapture) Capture(r serving.CaptureRows) {
+	c.Buffer.CaptureBatch(drift.Batch{Endpoint: r.Endpoint, RequestID: r.RequestID, Version: r.Version, Time: r.Time, Rows: r.Rows,
+		NumericNames: r.NumericNames, Numbers: r.Numeric, CategoryNames: r.CategoryNames, Categories: r.Category,
+		Width: r.PredictionWidth, Predictions: r.Prediction})
 }
 
 // DriftFeedback records POST /v1/feedback's labels in the state file.

@@ -3,6 +3,7 @@ package drift
 import (
 	"context"
 	"log/slog"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -10,8 +11,8 @@ import (
 	"sluice/runtime/store"
 )
 
-// Row is one captured request: its inputs and the model's outputs. It is
-// drift's own type; the engine adapts the serving runtime's rows into it.
+// Row is one captured row: a request's inputs and the model's outputs,
+// by name (see Batch for a request's rows column by column).
 type Row struct {
 	Endpoint   string
 	RequestID  string
@@ -20,6 +21,41 @@ type Row struct {
 	Numeric    map[string]float64
 	Category   map[string]string
 	Prediction []float64
+}
+
+// Batch is one request's captured rows, column by column: what the serving
+// path hands over without a map per row. It is drift's own type; the engine
+// adapts the serving runtime's captured rows into it.
+type Batch struct {
+	Endpoint  string
+	RequestID string
+	Version   int
+	Time      time.Time
+	Rows      int
+	// NumericNames name a row's numbers and Numbers holds them, row after
+	// row; NaN is a missing value. Likewise CategoryNames and Categories,
+	// where "" is missing. The writer recognizes names shared by a
+	// version's batches (the same slice) and resolves them once.
+	NumericNames  []string
+	Numbers       []float64
+	CategoryNames []string
+	Categories    []string
+	// Predictions holds each row's Width outputs, row after row.
+	Width       int
+	Predictions []float64
+}
+
+// batchOf is r as a batch of one row.
+func batchOf(r Row) Batch {
+	b := Batch{Endpoint: r.Endpoint, RequestID: r.RequestID, Version: r.Version, Time: r.Time, Rows: 1,
+		Width: len(r.Prediction), Predictions: r.Prediction}
+	for k, v := range r.Numeric {
+		b.NumericNames, b.Numbers = append(b.NumericNames, k), append(b.Numbers, v)
+	}
+	for k, v := range r.Category {
+		b.CategoryNames, b.Categories = append(b.CategoryNames, k), append(b.Categories, v)
+	}
+	return b
 }
 
 // CaptureOptions size the capture buffer and its writer.
@@ -47,7 +83,8 @@ type CaptureOptions struct {
 type Capture struct {
 	db      *store.DB
 	opt     CaptureOptions
-	rows    chan Row
+	batches chan Batch
+	queued  atomic.Int64 // rows in batches
 	flushes chan chan struct{}
 	kick    chan struct{} // a batch is queued
 	dropped atomic.Int64
@@ -57,7 +94,8 @@ type Capture struct {
 	cancel  context.CancelFunc
 	once    sync.Once
 	// The writer goroutine's own: see capture_write.go.
-	w chunkWriter
+	w    chunkWriter
+	segs []segment
 }
 
 // NewCapture starts the writer. Close stops it after writing what is
@@ -83,7 +121,9 @@ func NewCapture(db *store.DB, opt CaptureOptions) *Capture {
 		opt.Log = slog.New(slog.DiscardHandler)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	c := &Capture{db: db, opt: opt, rows: make(chan Row, opt.Buffer), flushes: make(chan chan struct{}),
+	// A batch holds at least a row, so Buffer batches hold every row the
+	// buffer may: a send never finds the channel full.
+	c := &Capture{db: db, opt: opt, batches: make(chan Batch, opt.Buffer), flushes: make(chan chan struct{}),
 		kick: make(chan struct{}, 1),
 		done: make(chan struct{}), cancel: cancel, w: chunkWriter{db: db}}
 	go c.run(ctx)
@@ -94,13 +134,36 @@ func NewCapture(db *store.DB, opt CaptureOptions) *Capture {
 // not fit in the buffer is dropped and counted.
 func (c *Capture) Capture(rows []Row) {
 	for _, r := range rows {
-		select {
-		case c.rows <- r:
-		default:
-			c.dropped.Add(1)
-		}
+		c.CaptureBatch(batchOf(r))
 	}
-	if len(c.rows) >= min(c.opt.Batch, cap(c.rows)/2) {
+}
+
+// CaptureBatch queues a request's rows for writing without ever blocking:
+// when they do not fit in the buffer, they are dropped and counted.
+func (c *Capture) CaptureBatch(b Batch) {
+	n := int64(b.Rows)
+	if n <= 0 {
+		return
+	}
+	if len(b.Numbers) != b.Rows*len(b.NumericNames) || len(b.Categories) != b.Rows*len(b.CategoryNames) ||
+		b.Width < 0 || len(b.Predictions) != b.Rows*b.Width {
+		c.failed.Add(n) // a caller's bug; the writer must not index past it
+		return
+	}
+	queued := c.queued.Add(n)
+	if queued > int64(c.opt.Buffer) {
+		c.queued.Add(-n)
+		c.dropped.Add(n)
+		return
+	}
+	select {
+	case c.batches <- b:
+	default: // cannot happen (see NewCapture); never block if it does
+		c.queued.Add(-n)
+		c.dropped.Add(n)
+		return
+	}
+	if queued >= int64(min(c.opt.Batch, c.opt.Buffer/2)) {
 		select {
 		case c.kick <- struct{}{}:
 		default: // the writer is already woken
@@ -151,7 +214,7 @@ func (c *Capture) run(ctx context.Context) {
 	defer c.w.close()
 	tick := time.NewTicker(c.opt.Flush)
 	defer tick.Stop()
-	batch := make([]Row, 0, c.opt.Batch)
+	var pending []Batch
 	lastPrune := time.Time{}
 	for {
 		// The writer wakes when a batch is queued or the flush interval
@@ -161,22 +224,19 @@ func (c *Capture) run(ctx context.Context) {
 		case <-c.kick:
 		case <-tick.C:
 		case ack := <-c.flushes:
-			batch = c.drain(batch)
-			c.write(batch)
-			batch = batch[:0]
+			pending = c.write(c.drainUpTo(pending, math.MaxInt))
 			lastPrune = c.maybePrune(lastPrune)
 			close(ack)
 			continue
 		case <-ctx.Done():
-			c.write(c.drain(batch))
+			c.write(c.drainUpTo(pending, math.MaxInt))
 			return
 		}
 		for {
-			batch = c.drainUpTo(batch, c.opt.Batch)
-			c.write(batch)
-			full := len(batch) == c.opt.Batch
-			batch = batch[:0]
-			if !full {
+			var rows int
+			pending, rows = c.drainRows(pending, c.opt.Batch)
+			pending = c.write(pending)
+			if rows < c.opt.Batch {
 				break
 			}
 		}
@@ -196,42 +256,60 @@ func (c *Capture) maybePrune(last time.Time) time.Time {
 	return now
 }
 
-// drainUpTo moves queued rows into batch until it holds n.
-func (c *Capture) drainUpTo(batch []Row, n int) []Row {
-	for len(batch) < n {
+// drainRows moves queued batches into pending until they hold at least
+// n rows or none is left; it returns how many rows it moved.
+func (c *Capture) drainRows(pending []Batch, n int) ([]Batch, int) {
+	rows := 0
+	for rows < n {
 		select {
-		case r := <-c.rows:
-			batch = append(batch, r)
+		case b := <-c.batches:
+			c.queued.Add(-int64(b.Rows))
+			pending = append(pending, b)
+			rows += b.Rows
 		default:
-			return batch
+			return pending, rows
 		}
 	}
-	return batch
+	return pending, rows
 }
 
-// drain moves every queued row into batch.
-func (c *Capture) drain(batch []Row) []Row {
-	for {
-		select {
-		case r := <-c.rows:
-			batch = append(batch, r)
-		default:
-			return batch
-		}
-	}
+func (c *Capture) drainUpTo(pending []Batch, n int) []Batch {
+	pending, _ = c.drainRows(pending, n)
+	return pending
 }
 
-// write inserts rows in transactions of at most Batch rows.
-func (c *Capture) write(rows []Row) {
-	defer clear(rows) // the batch's memory is reused; its rows' maps are not
-	for len(rows) > 0 {
-		n := min(len(rows), c.opt.Batch)
-		if err := c.w.insert(context.Background(), rows[:n]); err != nil {
-			c.failed.Add(int64(n))
-			c.opt.Log.Warn("drift capture write failed", "rows", n, "error", err)
+// write inserts the pending batches' rows in transactions of at most
+// Batch rows (a request's rows may straddle two), and returns pending
+// emptied for reuse.
+func (c *Capture) write(pending []Batch) []Batch {
+	segs := c.segs[:0]
+	rows := 0
+	commit := func() {
+		if err := c.w.insert(context.Background(), segs); err != nil {
+			c.failed.Add(int64(rows))
+			c.opt.Log.Warn("drift capture write failed", "rows", rows, "error", err)
 		} else {
-			c.written.Add(int64(n))
+			c.written.Add(int64(rows))
 		}
-		rows = rows[n:]
+		segs, rows = segs[:0], 0
 	}
+	for i := range pending {
+		b := &pending[i]
+		for from := 0; from < b.Rows; {
+			n := min(b.Rows-from, c.opt.Batch-rows)
+			segs = append(segs, segment{b: b, from: from, to: from + n})
+			rows += n
+			from += n
+			if rows == c.opt.Batch {
+				commit()
+			}
+		}
+	}
+	if rows > 0 {
+		commit()
+	}
+	clear(segs)
+	c.segs = segs[:0]
+	clear(pending) // its memory is reused; the batches' values are not
+	return pending[:0]
 }

@@ -20,18 +20,25 @@ type chunkWriter struct {
 	db    *store.DB
 	build chunkBuilder
 	body  []byte
-	other []Row
+	other []segment
 	// The INSERT, prepared once on the database and bound to each
 	// transaction (database/sql reuses a connection's prepared copy).
 	stmt *sql.Stmt
 }
 
-// insert writes rows in one transaction, a chunk per endpoint version.
-func (w *chunkWriter) insert(ctx context.Context, rows []Row) error {
+// segment is rows [from, to) of a batch.
+type segment struct {
+	b        *Batch
+	from, to int
+}
+
+// insert writes the segments' rows in one transaction, a chunk per
+// endpoint version.
+func (w *chunkWriter) insert(ctx context.Context, segs []segment) error {
 	return w.db.Tx(ctx, func(tx *sql.Tx) error {
-		for len(rows) > 0 {
-			var group []Row
-			group, rows = w.split(rows)
+		for len(segs) > 0 {
+			var group []segment
+			group, segs = w.split(segs)
 			if err := w.insertChunk(ctx, tx, group); err != nil {
 				return err
 			}
@@ -40,28 +47,28 @@ func (w *chunkWriter) insert(ctx context.Context, rows []Row) error {
 	})
 }
 
-// split orders rows so that those of the first row's endpoint and version
+// split orders segs so that those of the first one's endpoint and version
 // come first, keeping the order within each, and returns them and the rest.
-func (w *chunkWriter) split(rows []Row) (group, rest []Row) {
-	ep, v := rows[0].Endpoint, rows[0].Version
+func (w *chunkWriter) split(segs []segment) (group, rest []segment) {
+	ep, v := segs[0].b.Endpoint, segs[0].b.Version
 	k := 0
 	other := w.other[:0]
-	for i := range rows {
-		if rows[i].Endpoint == ep && rows[i].Version == v {
-			rows[k] = rows[i]
+	for i := range segs {
+		if segs[i].b.Endpoint == ep && segs[i].b.Version == v {
+			segs[k] = segs[i]
 			k++
 		} else {
-			other = append(other, rows[i])
+			other = append(other, segs[i])
 		}
 	}
-	copy(rows[k:], other)
-	clear(other) // keep no row's maps alive
+	copy(segs[k:], other)
+	clear(other)
 	w.other = other[:0]
-	return rows[:k], rows[k:]
+	return segs[:k], segs[k:]
 }
 
-func (w *chunkWriter) insertChunk(ctx context.Context, tx *sql.Tx, rows []Row) error {
-	c := w.build.build(rows)
+func (w *chunkWriter) insertChunk(ctx context.Context, tx *sql.Tx, segs []segment) error {
+	c := w.build.build(segs)
 	first, last := c.span()
 	w.body = appendChunk(w.body[:0], c)
 	if w.stmt == nil {
@@ -71,7 +78,8 @@ func (w *chunkWriter) insertChunk(ctx context.Context, tx *sql.Tx, rows []Row) e
 		}
 		w.stmt = st
 	}
-	if _, err := tx.StmtContext(ctx, w.stmt).ExecContext(ctx, rows[0].Endpoint, rows[0].Version, first, last, len(rows), w.body); err != nil {
+	b := segs[0].b
+	if _, err := tx.StmtContext(ctx, w.stmt).ExecContext(ctx, b.Endpoint, b.Version, first, last, c.rows(), w.body); err != nil {
 		return fmt.Errorf("insert capture chunk: %w", err)
 	}
 	return nil

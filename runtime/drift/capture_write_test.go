@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"testing"
 	"time"
 )
@@ -78,5 +79,57 @@ func TestCaptureStoresEveryRowOfABatchInOrder(t *testing.T) {
 		if err := AddFeedback(ctx, db, "fraud", fmt.Sprint("r", i), 1, t0); err != nil {
 			t.Fatalf("request %d: %v", i, err)
 		}
+	}
+}
+
+// TestCaptureBatchStoresRequestsColumnByColumn: requests sharing their
+// version's name slices, one larger than a write, one with different
+// names, are read back row by row; a malformed batch is counted as
+// failed, not written.
+func TestCaptureBatchStoresRequestsColumnByColumn(t *testing.T) {
+	db := openStore(t)
+	ctx := context.Background()
+	c := newCapture(t, db, CaptureOptions{Batch: 4, Now: func() time.Time { return t0 }})
+	nums, cats := []string{"amount", "hour"}, []string{"channel"}
+	at := t0.Add(-time.Minute)
+	c.CaptureBatch(Batch{Endpoint: "fraud", RequestID: "a", Version: 1, Time: at, Rows: 1,
+		NumericNames: nums, Numbers: []float64{1, 10}, CategoryNames: cats, Categories: []string{"web"}, Width: 1, Predictions: []float64{0.1}})
+	big := Batch{Endpoint: "fraud", RequestID: "b", Version: 1, Time: at, Rows: 6, NumericNames: nums, CategoryNames: cats, Width: 1}
+	for i := range 6 {
+		big.Numbers = append(big.Numbers, float64(2+i), math.NaN())
+		big.Categories = append(big.Categories, []string{"app", ""}[i%2])
+		big.Predictions = append(big.Predictions, float64(i))
+	}
+	c.CaptureBatch(big)
+	c.CaptureBatch(Batch{Endpoint: "fraud", RequestID: "c", Version: 1, Time: at, Rows: 1,
+		NumericNames: []string{"hour"}, Numbers: []float64{23}})
+	c.CaptureBatch(Batch{Endpoint: "fraud", RequestID: "bad", Version: 1, Time: at, Rows: 2, NumericNames: nums, Numbers: []float64{1}})
+	if err := c.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if c.Written() != 8 || c.Failed() != 2 {
+		t.Errorf("written %d, failed %d, want 8 and 2", c.Written(), c.Failed())
+	}
+	f, err := Window(ctx, db, WindowQuery{Endpoint: "fraud", Version: 1, From: t0.Add(-time.Hour), To: t0,
+		Numerical: []string{"amount", "hour"}, Categorical: []string{"channel"}, Outputs: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	amount, hour, channel, pred := f.Columns["amount"].Numbers, f.Columns["hour"].Numbers, f.Columns["channel"].Strings, f.Columns["prediction"].Numbers
+	wantAmount := []float64{1, 2, 3, 4, 5, 6, 7, math.NaN()}
+	wantHour := []float64{10, math.NaN(), math.NaN(), math.NaN(), math.NaN(), math.NaN(), math.NaN(), 23}
+	wantChannel := []string{"web", "app", "", "app", "", "app", "", ""}
+	wantPred := []float64{0.1, 0, 1, 2, 3, 4, 5, math.NaN()}
+	same := func(a, b []float64) bool {
+		return slices.EqualFunc(a, b, func(x, y float64) bool { return x == y || (x != x && y != y) })
+	}
+	if f.N != 8 || !same(amount, wantAmount) || !same(hour, wantHour) || !slices.Equal(channel, wantChannel) || !same(pred, wantPred) {
+		t.Errorf("window of %d rows:\namount %v\nhour %v\nchannel %q\nprediction %v", f.N, amount, hour, channel, pred)
+	}
+	// The six-row request was split: no write holds more than Batch rows.
+	var most int
+	db.QueryRowContext(ctx, `SELECT max(rows) FROM drift_capture_chunks`).Scan(&most)
+	if most != 4 {
+		t.Errorf("largest chunk %d rows, want 4 (Batch)", most)
 	}
 }

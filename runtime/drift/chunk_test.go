@@ -97,7 +97,7 @@ func sameRows(t *testing.T, got, want []Row) {
 func TestChunkRoundTripsEveryValueExactly(t *testing.T) {
 	rows := oddRows()
 	var b chunkBuilder
-	body := appendChunk(nil, b.build(rows))
+	body := appendChunk(nil, b.build(segmentsOf(rows)))
 	c, err := decodeChunk(body)
 	if err != nil {
 		t.Fatal(err)
@@ -105,7 +105,7 @@ func TestChunkRoundTripsEveryValueExactly(t *testing.T) {
 	sameRows(t, rowsOf(c), rows)
 	// The builder's memory is reused: a second, narrower chunk holds none
 	// of the first one's columns or values.
-	c2, err := decodeChunk(appendChunk(nil, b.build(rows[3:])))
+	c2, err := decodeChunk(appendChunk(nil, b.build(segmentsOf(rows[3:]))))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +122,7 @@ func TestChunkRoundTripsEveryValueExactly(t *testing.T) {
 	for i := range wide {
 		wide[i] = Row{Time: t0, Numeric: map[string]float64{"x": float64(i) / 7}}
 	}
-	nb, wb := len(appendChunk(nil, b.build(narrow))), len(appendChunk(nil, b.build(wide)))
+	nb, wb := len(appendChunk(nil, b.build(segmentsOf(narrow)))), len(appendChunk(nil, b.build(segmentsOf(wide))))
 	if wb-nb != 400 {
 		t.Errorf("float32-exact chunk %d bytes, float64 %d: want 400 apart", nb, wb)
 	}
@@ -130,7 +130,7 @@ func TestChunkRoundTripsEveryValueExactly(t *testing.T) {
 
 func TestCorruptChunkIsAnErrorNotAPanic(t *testing.T) {
 	var b chunkBuilder
-	body := appendChunk(nil, b.build(oddRows()))
+	body := appendChunk(nil, b.build(segmentsOf(oddRows())))
 	for n := range len(body) {
 		if _, err := decodeChunk(body[:n]); !errors.Is(err, errCorruptChunk) {
 			t.Fatalf("cut to %d of %d bytes: err %v", n, len(body), err)
@@ -159,7 +159,7 @@ func TestCorruptChunkIsAnErrorNotAPanic(t *testing.T) {
 
 func FuzzDecodeChunk(f *testing.F) {
 	var b chunkBuilder
-	f.Add(appendChunk(nil, b.build(oddRows())))
+	f.Add(appendChunk(nil, b.build(segmentsOf(oddRows()))))
 	f.Add([]byte{chunkFormat, 0})
 	f.Fuzz(func(t *testing.T, body []byte) {
 		c, err := decodeChunk(body)
@@ -218,4 +218,14 @@ func capturedIDs(t *testing.T, db *store.DB) []string {
 		ids = append(ids, c.ids...)
 	}
 	return ids
+}
+
+// segmentsOf is rows as the writer hands them to a chunkBuilder.
+func segmentsOf(rows []Row) []segment {
+	segs := make([]segment, len(rows))
+	for i, r := range rows {
+		b := batchOf(r)
+		segs[i] = segment{b: &b, to: 1}
+	}
+	return segs
 }

@@ -9,25 +9,34 @@ import (
 	"time"
 )
 
-// CaptureRow is one served row as drift monitoring sees it.
-type CaptureRow struct {
+// CaptureRows is one captured request's rows as drift monitoring sees
+// them, column by column: a request costs a few slices, not a map per row.
+type CaptureRows struct {
 	Endpoint, RequestID string
 	Version             int
 	Time                time.Time
-	// Numeric holds the numeric request fields and joined features by
-	// field name; NaN marks a value that was missing (a joined feature
-	// the store did not hold, filled by on_missing_entity: default).
-	Numeric map[string]float64
-	// Category holds the string fields.
-	Category map[string]string
-	// Prediction is the model's outputs for the row: class probabilities,
-	// or the value.
-	Prediction []float64
+	Rows                int
+	// NumericNames name a row's numeric request fields and joined
+	// features, and Numeric holds their values, row after row; NaN marks a
+	// value that was missing (a joined feature the store did not hold,
+	// filled by on_missing_entity: default). The names are the version's,
+	// shared by all its requests: never modify them.
+	NumericNames []string
+	Numeric      []float64
+	// CategoryNames and Category hold the string fields likewise; "" is
+	// missing.
+	CategoryNames []string
+	Category      []string
+	// Prediction holds each row's PredictionWidth outputs, row after row:
+	// class probabilities, or the value.
+	PredictionWidth int
+	Prediction      []float64
 }
 
 // Capturer receives sampled rows. It must never block: the request that
-// calls it is waiting to be answered.
-type Capturer interface{ Capture(rows []CaptureRow) }
+// calls it is waiting to be answered. It may keep rows: capture hands
+// over slices of its own.
+type Capturer interface{ Capture(rows CaptureRows) }
 
 // RequestIDHeader carries a request's id: an incoming one is honoured,
 // and every inference response names the id it was served under.
@@ -83,8 +92,8 @@ func sampled(id string, rate float64) bool {
 // request is in the sample; an unsampled request costs a hash of its id.
 // It copies what it needs, so the tensors may be reused once it returns.
 // The request is waiting, so it allocates little: the column names are the
-// version's, computed once; a row gets one map per kind of value it holds,
-// sized up front; every row's prediction shares one slice.
+// version's, computed once, and the values take two slices (numbers and
+// predictions share one), whatever the number of rows.
 func (a *arrival) capture(inputs, outs []Tensor) {
 	v := a.v
 	c := v.cfg.Capture
@@ -93,64 +102,57 @@ func (a *arrival) capture(inputs, outs []Tensor) {
 	}
 	names := v.captureNames(inputs)
 	nrows := inputs[0].Rows()
-	rows := make([]CaptureRow, nrows)
-	preds := predictions(outs, nrows)
-	now := time.Now()
-	for r := range rows {
-		rows[r] = CaptureRow{Endpoint: v.cfg.Endpoint, RequestID: a.id, Version: v.cfg.Version, Time: now}
-		if names.numeric > 0 {
-			rows[r].Numeric = make(map[string]float64, names.numeric)
-		}
-		if names.category > 0 {
-			rows[r].Category = make(map[string]string, names.category)
-		}
-		if len(preds) > 0 {
-			n := len(preds) / nrows
-			rows[r].Prediction = preds[r*n : (r+1)*n : (r+1)*n]
-		}
+	nn, nc := len(names.numeric), len(names.category)
+	width := predictionWidth(outs)
+	vals := make([]float64, nrows*(nn+width))
+	nums, preds := vals[:nrows*nn:nrows*nn], vals[nrows*nn:nrows*nn]
+	var strs []string
+	if nc > 0 {
+		strs = make([]string, nrows*nc)
 	}
 	for i := range inputs {
 		t := &inputs[i]
-		cols := names.inputs[i]
-		for r := range rows {
-			for j, name := range cols {
-				k := r*len(cols) + j
+		off, k := names.offsets[i], names.rowLens[i]
+		for r := range nrows {
+			for j := range k {
+				x := r*k + j
 				switch t.DType {
 				case Float32:
-					rows[r].Numeric[name] = float64(t.F32[k])
+					nums[r*nn+off+j] = float64(t.F32[x])
 				case Float64:
-					rows[r].Numeric[name] = t.F64[k]
+					nums[r*nn+off+j] = t.F64[x]
 				case Int64:
-					rows[r].Numeric[name] = float64(t.I64[k])
+					nums[r*nn+off+j] = float64(t.I64[x])
 				case String:
-					rows[r].Category[name] = t.Str[k]
+					strs[r*nc+off+j] = t.Str[x]
 				}
 			}
 		}
+	}
+	for r := range nrows {
+		preds = prediction(preds, outs, r)
 	}
 	if j := v.joined; j != nil {
 		for _, cell := range a.missing {
 			r, f := cell/len(j.Features), j.Features[cell%len(j.Features)]
-			name := f.Input
-			if _, ok := rows[r].Category[name]; ok {
-				delete(rows[r].Category, name)
-			} else {
-				if rows[r].Numeric == nil {
-					rows[r].Numeric = map[string]float64{}
-				}
-				rows[r].Numeric[name] = math.NaN()
+			if k, ok := names.categoryAt[f.Input]; ok {
+				strs[r*nc+k] = ""
+			} else if k, ok := names.numericAt[f.Input]; ok {
+				nums[r*nn+k] = math.NaN()
 			}
 		}
 	}
-	c.Capture(rows)
+	c.Capture(CaptureRows{Endpoint: v.cfg.Endpoint, RequestID: a.id, Version: v.cfg.Version, Time: time.Now(), Rows: nrows,
+		NumericNames: names.numeric, Numeric: nums, CategoryNames: names.category, Category: strs,
+		PredictionWidth: width, Prediction: preds})
 }
 
-// captureColumns names the values of one row of each input, and counts
-// the numeric and string ones.
+// captureColumns names the values of one row of each input: input i's
+// are numeric[offsets[i]:][:rowLens[i]], or category's for a string input.
 type captureColumns struct {
-	rowLens           []int
-	inputs            [][]string
-	numeric, category int
+	rowLens, offsets      []int
+	numeric, category     []string
+	numericAt, categoryAt map[string]int // a name's column, for missing values
 }
 
 // captureNames is the version's column names for inputs of these row
@@ -160,15 +162,19 @@ func (v *version) captureNames(inputs []Tensor) *captureColumns {
 	if c := v.capNames.Load(); c != nil && c.fits(inputs) {
 		return c
 	}
-	c := &captureColumns{rowLens: make([]int, len(inputs)), inputs: make([][]string, len(inputs))}
+	c := &captureColumns{rowLens: make([]int, len(inputs)), offsets: make([]int, len(inputs)),
+		numericAt: map[string]int{}, categoryAt: map[string]int{}}
 	for i := range inputs {
 		n := inputs[i].rowLen()
 		c.rowLens[i] = n
-		c.inputs[i] = v.columnNames(i, n)
+		cols, at := &c.numeric, c.numericAt
 		if inputs[i].DType == String {
-			c.category += n
-		} else {
-			c.numeric += n
+			cols, at = &c.category, c.categoryAt
+		}
+		c.offsets[i] = len(*cols)
+		for _, name := range v.columnNames(i, n) {
+			at[name] = len(*cols)
+			*cols = append(*cols, name)
 		}
 	}
 	v.capNames.Store(c)
@@ -209,9 +215,8 @@ func (v *version) columnNames(i, n int) []string {
 	return out
 }
 
-// predictions is every row's prediction, row after row, in one slice (see
-// prediction).
-func predictions(outs []Tensor, rows int) []float64 {
+// predictionWidth is how many values prediction appends for a row.
+func predictionWidth(outs []Tensor) int {
 	var n int
 	for pass := 0; pass < 2 && n == 0; pass++ {
 		for i := range outs {
@@ -221,14 +226,7 @@ func predictions(outs []Tensor, rows int) []float64 {
 			}
 		}
 	}
-	if n == 0 {
-		return nil
-	}
-	p := make([]float64, 0, n*rows)
-	for r := range rows {
-		p = prediction(p, outs, r)
-	}
-	return p
+	return n
 }
 
 // prediction appends row r of the model's float outputs (a classifier's

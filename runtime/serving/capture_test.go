@@ -9,25 +9,51 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
-// recorder is a Capturer that keeps what it is given; drift's real one
-// buffers and drops instead of blocking, which this one never needs to.
+// recorder is a Capturer that keeps what it is given, row by row; drift's
+// real one buffers and drops instead of blocking, which this one never
+// needs to.
 type recorder struct {
 	mu   sync.Mutex
-	rows []CaptureRow
+	rows []capturedRow
 }
 
-func (c *recorder) Capture(rows []CaptureRow) {
-	c.mu.Lock()
-	c.rows = append(c.rows, rows...)
-	c.mu.Unlock()
+// capturedRow is one row of CaptureRows by name; a missing string (an
+// empty one) is absent.
+type capturedRow struct {
+	Endpoint, RequestID string
+	Version             int
+	Time                time.Time
+	Numeric             map[string]float64
+	Category            map[string]string
+	Prediction          []float64
 }
 
-func (c *recorder) byID() map[string][]CaptureRow {
+func (c *recorder) Capture(rows CaptureRows) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	m := map[string][]CaptureRow{}
+	nn, nc, w := len(rows.NumericNames), len(rows.CategoryNames), rows.PredictionWidth
+	for r := range rows.Rows {
+		row := capturedRow{Endpoint: rows.Endpoint, RequestID: rows.RequestID, Version: rows.Version, Time: rows.Time,
+			Numeric: map[string]float64{}, Category: map[string]string{}, Prediction: rows.Prediction[r*w : (r+1)*w]}
+		for j, name := range rows.NumericNames {
+			row.Numeric[name] = rows.Numeric[r*nn+j]
+		}
+		for j, name := range rows.CategoryNames {
+			if v := rows.Category[r*nc+j]; v != "" {
+				row.Category[name] = v
+			}
+		}
+		c.rows = append(c.rows, row)
+	}
+}
+
+func (c *recorder) byID() map[string][]capturedRow {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	m := map[string][]capturedRow{}
 	for _, r := range c.rows {
 		m[r.RequestID] = append(m[r.RequestID], r)
 	}
