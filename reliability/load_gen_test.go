@@ -248,3 +248,27 @@ func selfCPU() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// watchStalls measures how late this process wakes from 5ms sleeps until
+// stop is closed, and then sends the p99 and the longest delay: when the
+// machine holds the generator back it holds back the server too (a child
+// in the same session, which the kernel schedules as one group), and a
+// latency figure is then the machine's as much as the server's.
+func watchStalls(stop <-chan struct{}) <-chan [2]time.Duration {
+	done := make(chan [2]time.Duration, 1)
+	go func() {
+		var late []time.Duration
+		for {
+			select {
+			case <-stop:
+				done <- [2]time.Duration{quantile(late, .99), quantile(late, 1)}
+				return
+			default:
+			}
+			began := time.Now()
+			time.Sleep(5 * time.Millisecond)
+			late = append(late, time.Since(began)-5*time.Millisecond)
+		}
+	}()
+	return done
+}

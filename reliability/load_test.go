@@ -79,12 +79,13 @@ func TestEndpointAtTenTimesItsCapacityShedsLoadAndStaysHealthy(t *testing.T) {
 	res := newLoadResult()
 	stopMem := make(chan struct{})
 	peakC := peakRSS(pid, stopMem)
+	stallC := watchStalls(stopMem)
 	began, genCPU := time.Now(), selfCPU()
 	offered, sent, unsent := openLoop(client, url, body, target, overload, loadClients, res)
 	s2, took := readServerSide(client, base, pid), time.Since(began)
 	genCPU = selfCPU() - genCPU
 	close(stopMem)
-	peak := <-peakC
+	peak, stall := <-peakC, <-stallC
 
 	if srv.exited() {
 		t.Fatalf("the server died under load:\n%s", srv.output())
@@ -131,8 +132,9 @@ func TestEndpointAtTenTimesItsCapacityShedsLoadAndStaysHealthy(t *testing.T) {
 		res.codes[200], latencies(res.okLat), loadTimeout,
 		res.codes[429], latencies(res.rejectLat), res.codes[503], latencies(res.otherLat),
 		int(sent)-res.codes[200]-res.codes[429]-res.codes[503]-res.failed(), res.failed(), idle>>20, peak>>20)
-	t.Logf("server while measuring capacity: %s; under the overload: %s; load generator CPU %.2f s/s; machine load average %s before, %s after",
-		s1.since(s0, measure), s2.since(s1, took), genCPU.Seconds()/took.Seconds(), loadBefore, loadAverage())
+	t.Logf("server while measuring capacity: %s; under the overload: %s; load generator CPU %.2f s/s; its 5ms sleeps overslept p99 %.1f ms, at most %.1f ms; machine load average %s before, %s after",
+		s1.since(s0, measure), s2.since(s1, took), genCPU.Seconds()/took.Seconds(),
+		float64(stall[0])/1e6, float64(stall[1])/1e6, loadBefore, loadAverage())
 	srv.cmd.Process.Signal(os.Interrupt)
 	if err := srv.wait(time.Minute); err != nil {
 		t.Errorf("serve after SIGINT: %v", err)
