@@ -7,7 +7,9 @@
 #   - a naive Go server calling ONNX Runtime once per request (naive/),
 #   - a Node onnxruntime-node server (node/),
 #   - and, for the small model, a Go net/http + JSON handler doing no
-#     inference at all: the HTTP ceiling for one-row requests,
+#     inference at all: the HTTP ceiling for one-row requests (and the same
+#     handler on fasthttp, which Sluice's HTTP/1.1 runs on: a second,
+#     stricter yardstick),
 # for an MLP 20→256→256→1 (cheap: HTTP dominates) and a compute-bound MLP
 # 64→1024→1024→1024→1. Then the targets at the largest client count, in
 # BENCH_REPS rounds (default 3) that alternate the servers so that the
@@ -22,12 +24,18 @@
 #
 # BENCH_DURATION (default 3s) is measured per client count after 1s of
 # warm-up; BENCH_CLIENTS (default 1,2,4,8,16,64) lists the counts;
-# BENCH_GRID=0 skips the grid (targets, swaps and features only).
+# BENCH_GRID=0 skips the grid (targets, swaps and features only);
+# BENCH_CLIENT=nethttp makes the load generator use Go's HTTP client
+# instead of fasthttp's.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 duration=${BENCH_DURATION:-3s}
 clients=${BENCH_CLIENTS:-1,2,4,8,16,64}
 reps=${BENCH_REPS:-3}
+# The load generator's HTTP client, the same for every server: fasthttp's
+# (about 8 µs of CPU per request) or Go's net/http (about 25), which takes
+# that much more of the two cores from the server under test.
+client=${BENCH_CLIENT:-fasthttp}
 lib=${SLUICE_ORT_LIB:-$(scripts/fetch-ort.sh)}
 export SLUICE_ORT_LIB=$lib
 work=$(mktemp -d)
@@ -79,7 +87,7 @@ stop() {
 measure() {
   url="http://$addr/v1/models/bench:predict"
   [ "${3:-tf}" = grpc ] && url="http://$addr"
-  "$work/loadgen" -url "$url" -format "${3:-tf}" -width "$2" -clients "$clients" -duration "$duration" |
+  "$work/loadgen" -url "$url" -format "${3:-tf}" -client "$client" -width "$2" -clients "$clients" -duration "$duration" |
     while IFS=$'\t' read -r c rps p50 p95 p99 errs _; do
       printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$c" "$rps" "$p50" "$p95" "$p99" "$errs"
     done >>"$work/results"
@@ -100,6 +108,7 @@ for m in small large; do
   [ "$m" = large ] && width=64
   if [ "$m" = small ]; then
     start "$work/naive" -noinfer; measure "HTTP ceiling (Go net/http + JSON, no inference)" $width
+    start "$work/naive" -noinfer -fasthttp; measure "fasthttp ceiling (Go fasthttp + JSON, no inference)" $width
   fi
   sluice "$model" 1 0 2 1; measure "Sluice, batcher off (max_batch_size 1, 2 instances)" $width
   # Batching settings per model, as a user would tune them: the cheap model
@@ -149,7 +158,7 @@ once() {
   url="http://$addr/v1/models/bench:predict"
   [ "${3:-tf}" = grpc ] && url="http://$addr"
   t0=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
-  out=$("$work/loadgen" -url "$url" -format "${3:-tf}" -width "$2" -clients "${4:-$last}" -rows "${5:-1}" -duration "$duration")
+  out=$("$work/loadgen" -url "$url" -format "${3:-tf}" -client "$client" -width "$2" -clients "${4:-$last}" -rows "${5:-1}" -duration "$duration")
   t1=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
   echo "$out" | cut -f2- | awk -F'\t' -v a="$t0" -v b="$t1" -v hz="$(getconf CLK_TCK)" \
     'BEGIN { OFS = "\t" } { print $0, ($6 > 0 ? (b - a) / hz * 1e6 / $6 : 0) }'
@@ -163,6 +172,7 @@ last=${clients##*,}
 for r in $(seq "$reps"); do
   start "$work/naive" -noinfer; ceil=$(once ceiling 20); stop
   sluice "$work/small.onnx" 64 1ms 1 1; small=$(once sluice 20); stop
+  start "$work/naive" -noinfer -fasthttp; fceil=$(once ceiling 20); stop
   sluice "$work/large.onnx" 32 2ms 2 1; large=$(once sluice 64); stop
   # The same server with requests of 32 rows: "rows/s at the same batch
   # size" as raw ONNX Runtime's batches of 32 below.
@@ -173,7 +183,7 @@ for r in $(seq "$reps"); do
   # thread, batches of 32, back to back, no HTTP and no load generator.
   raw=$(SLUICE_BENCH_RAW=$duration SLUICE_BENCH_MODEL="$work/large.onnx" SLUICE_BENCH_MAX_BATCH=32 \
     SLUICE_BENCH_INSTANCES=2 SLUICE_BENCH_THREADS=1 "$work/serving.test" | awk '{ print $2 }')
-  printf '%s\t%s\n' "$small" "$ceil" >>"$work/small"
+  printf '%s\t%s\t%s\n' "$small" "$ceil" "$fceil" >>"$work/small"
   printf '%s\t%s\t%s\t%s\n' "$large" "$naive" "$node" "$raw" >>"$work/large"
   printf '%s\t%s\n' "$batch" "$raw" >>"$work/batch"
 done
@@ -182,9 +192,11 @@ echo "### Targets at $last clients: the cheap model against the HTTP ceiling, $r
 echo
 echo "Server CPU is µs per request over each run; the estimate is what the ratio would be if the server and the load generator had the two cores to themselves: (L + ceiling CPU) / (L + Sluice CPU), L the load generator's µs per request."
 echo
-echo "| round | Sluice rps (p99 ms) | ceiling rps (p99 ms) | ratio (≥ 0.9) | Sluice CPU µs/req | ceiling CPU µs/req | load generator µs/req | estimate |"
-echo "|---|---|---|---|---|---|---|---|"
-awk -F'\t' '{ L = ($7 + $15) / 2; printf "| %d | %s (%s) | %s (%s) | %.2f | %.1f | %.1f | %.1f | %.2f |\n", NR, $1, $4, $9, $12, $1 / $9, $8, $16, L, (L + $16) / (L + $8) }' "$work/small"
+echo "The ceiling is the issue's: Go net/http + encoding/json, no inference. Sluice serves HTTP/1.1 with fasthttp, so a fasthttp + encoding/json server doing no inference is a second, stricter yardstick beside it."
+echo
+echo "| round | Sluice rps (p99 ms) | ceiling rps (p99 ms) | ratio (≥ 0.9) | Sluice CPU µs/req | ceiling CPU µs/req | load generator µs/req | estimate | fasthttp ceiling rps (p99 ms) | Sluice / fasthttp ceiling | fasthttp ceiling CPU µs/req |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
+awk -F'\t' '{ L = ($7 + $15) / 2; printf "| %d | %s (%s) | %s (%s) | %.2f | %.1f | %.1f | %.1f | %.2f | %s (%s) | %.2f | %.1f |\n", NR, $1, $4, $9, $12, $1 / $9, $8, $16, L, (L + $16) / (L + $8), $17, $20, $1 / $17, $24 }' "$work/small"
 echo
 echo "### Targets at $last clients: the compute-bound model against the peers and raw ONNX Runtime, $reps rounds"
 echo
@@ -203,11 +215,12 @@ awk -F'\t' '{ printf "| %d | %.0f (%s, %s) | %s | %.2f | %.1f | %.1f |\n", NR, $
 echo
 small_ratio=$(awk -F'\t' '{ print $1 / $9 }' "$work/small" | median)
 small_est=$(awk -F'\t' '{ L = ($7 + $15) / 2; print (L + $16) / (L + $8) }' "$work/small" | median)
+fast_ratio=$(awk -F'\t' '{ print $1 / $17 }' "$work/small" | median)
 peer_ratio=$(awk -F'\t' '{ best = $9; if ($17 > best) best = $17; print $1 / best }' "$work/large" | median)
 raw_ratio=$(awk -F'\t' '{ print $1 / $25 }' "$work/large" | median)
 batch_ratio=$(awk -F'\t' '{ print $1 * 32 / $9 }' "$work/batch" | median)
-printf "Medians of the rounds: Sluice / HTTP ceiling %.2f (target ≥ 0.9; CPU estimate %.2f); Sluice / better peer %.2f× (target ≥ 3); Sluice / raw ONNX Runtime at batch 32, 32-row requests %.2f (target ≥ 0.7; one-row requests against the same raw figure %.2f).\n\n" \
-  "$small_ratio" "$small_est" "$peer_ratio" "$batch_ratio" "$raw_ratio"
+printf "Medians of the rounds: Sluice / HTTP ceiling %.2f (target ≥ 0.9; CPU estimate %.2f; against the fasthttp ceiling %.2f); Sluice / better peer %.2f× (target ≥ 3); Sluice / raw ONNX Runtime at batch 32, 32-row requests %.2f (target ≥ 0.7; one-row requests against the same raw figure %.2f).\n\n" \
+  "$small_ratio" "$small_est" "$fast_ratio" "$peer_ratio" "$batch_ratio" "$raw_ratio"
 
 # Hot swaps under load: the small model at the largest client count,
 # without swaps, then with 100 swaps (load, warm, switch, drain) starting

@@ -41,10 +41,15 @@ func main() {
 	clients := flag.String("clients", "1,2,4,8,16,64", "client counts to run, one after another")
 	duration := flag.Duration("duration", 5*time.Second, "measured time per client count")
 	warmup := flag.Duration("warmup", time.Second, "unmeasured time before each count")
+	client := flag.String("client", "nethttp", "HTTP client for tf and v2: nethttp (Go's) or fasthttp (github.com/valyala/fasthttp's, cheaper)")
 	bodyFile := flag.String("body", "", "POST this file's bytes instead of a one-row predict request")
 	flag.Parse()
 	if !strings.HasPrefix(*url, "http://127.") && !strings.HasPrefix(*url, "http://localhost") {
 		fmt.Fprintln(os.Stderr, "loadgen: -url must be a loopback http:// address")
+		os.Exit(2)
+	}
+	if *client != "nethttp" && *client != "fasthttp" {
+		fmt.Fprintln(os.Stderr, "loadgen: -client must be nethttp or fasthttp")
 		os.Exit(2)
 	}
 	if *rows < 1 {
@@ -73,6 +78,8 @@ func main() {
 				fmt.Fprintln(os.Stderr, "loadgen:", err)
 				os.Exit(1)
 			}
+		} else if *client == "fasthttp" {
+			r = runFast(*url, body, n, *warmup, *duration)
 		} else {
 			r = run(*url, body, n, *warmup, *duration)
 		}
