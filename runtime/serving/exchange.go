@@ -108,7 +108,9 @@ func (s *Server) infer(x exchange, name, ver, alias string, run func(ctx context
 		return
 	}
 	x.setHeader(VersionHeader, v.label)
-	x.setHeader(RequestIDHeader, a.id) // v2's body id may have named it
+	if a.id != id {
+		x.setHeader(RequestIDHeader, a.id) // v2's body id named it
+	}
 	if err != nil {
 		writeErrorTo(x, err)
 		return
