@@ -106,16 +106,26 @@ func v2InferPath(path []byte) (name, version string, ok bool) {
 	return string(n), string(v), true
 }
 
+// mountedBodyLimit bounds the body of a request to a Mount's handler,
+// which applies its own limit when it reads it (the daemon's webhooks
+// take up to 25 MiB): the body must be read before the handler runs, and
+// this keeps that read from taking unbounded memory.
+const mountedBodyLimit = 64 << 20
+
 // serveAdapted answers a route of the net/http mux, its body read first
 // within the limit (fasthttpadaptor would read a streamed body whole).
 func (s *Server) serveAdapted(ctx *fasthttp.RequestCtx) {
 	if stream := ctx.RequestBodyStream(); stream != nil {
-		if int64(ctx.Request.Header.ContentLength()) > s.opts.MaxBodyBytes {
+		limit := s.opts.MaxBodyBytes
+		if s.isMounted(ctx.Path()) {
+			limit = max(limit, mountedBodyLimit)
+		}
+		if int64(ctx.Request.Header.ContentLength()) > limit {
 			closeUnread(ctx)
-			writeErrorTo(&fastExchange{ctx: ctx}, tooLarge(s.opts.MaxBodyBytes))
+			writeErrorTo(&fastExchange{ctx: ctx}, tooLarge(limit))
 			return
 		}
-		buf, err := readLimited(http.MaxBytesReader(nil, io.NopCloser(stream), s.opts.MaxBodyBytes))
+		buf, err := readLimited(http.MaxBytesReader(nil, io.NopCloser(stream), limit))
 		if err != nil {
 			closeUnread(ctx)
 			writeErrorTo(&fastExchange{ctx: ctx}, err)

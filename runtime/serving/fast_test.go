@@ -38,3 +38,28 @@ func TestChunkedBodyOverTheLimitAnswers413(t *testing.T) {
 		t.Errorf("after the refused bodies: %d %s", r.code, r.raw)
 	}
 }
+
+// A Mount's handler applies its own body limit, which may exceed the data
+// plane's: its bodies are not cut at the data plane's limit.
+func TestMountedHandlerReadsBodiesPastTheDataPlanesLimit(t *testing.T) {
+	ts := newServer(t, func(o *Options, _ *Server) { o.MaxBodyBytes = 4096 })
+	ts.Mount(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 64<<10))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusRequestEntityTooLarge)
+			return
+		}
+		io.WriteString(w, strings.Repeat("x", len(b)))
+	}), "/api/")
+	body := strings.Repeat("y", 10000)
+	r := ts.post(t, "/api/hook", body)
+	if r.code != http.StatusOK || len(r.raw) != len(body) {
+		t.Errorf("a 10,000-byte body to the mounted handler: %d, %d bytes back", r.code, len(r.raw))
+	}
+	if r := ts.post(t, "/api/hook", strings.Repeat("y", 100<<10)); r.code != http.StatusRequestEntityTooLarge {
+		t.Errorf("a body past the mounted handler's own limit: %d", r.code)
+	}
+	if r := ts.post(t, "/get-online-features", body); r.code != http.StatusRequestEntityTooLarge {
+		t.Errorf("the same body to a data plane route: %d %s, want 413", r.code, r.raw)
+	}
+}

@@ -1,6 +1,7 @@
 package serving
 
 import (
+	"bytes"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -17,9 +18,23 @@ type mounted struct {
 // with one of prefixes (the daemon's operator API: "/api/", "/hooks/",
 // "/readyz"), so one address answers both inference and operators. The
 // data plane's own routes are never shadowed: a prefix may not be one of
-// theirs. A later Mount replaces the earlier one.
+// theirs. A later Mount replaces the earlier one. On Serve's listener a
+// body is read before h runs, up to 64 MiB (h applies its own limit
+// within that).
 func (s *Server) Mount(h http.Handler, prefixes ...string) {
 	s.mount.Store(&mounted{h: h, prefixes: prefixes})
+}
+
+// isMounted reports whether path goes to the Mount's handler.
+func (s *Server) isMounted(path []byte) bool {
+	if m := s.mount.Load(); m != nil {
+		for _, p := range m.prefixes {
+			if bytes.HasPrefix(path, []byte(p)) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // front sends a mounted path to its handler, the rest to the data plane.
