@@ -23,8 +23,11 @@ func AddFeedback(ctx context.Context, q store.Querier, endpoint, requestID strin
 		return fmt.Errorf("feedback for %s on %s: label %v is not a finite number", requestID, endpoint, label)
 	}
 	if db, ok := q.(*store.DB); ok {
-		// Indexing the ids captured since the last feedback writes many
-		// rows: one transaction for them and the label.
+		// Index the ids captured since the last feedback a step per
+		// transaction, then look the id up and record the label in one.
+		if err := indexIDsInSteps(ctx, db); err != nil {
+			return fmt.Errorf("feedback for %s on %s: %w", requestID, endpoint, err)
+		}
 		return db.Tx(ctx, func(tx *sql.Tx) error { return AddFeedback(ctx, tx, endpoint, requestID, label, at) })
 	}
 	found, err := captured(ctx, q, endpoint, requestID)

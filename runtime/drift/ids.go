@@ -2,6 +2,7 @@ package drift
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
@@ -67,20 +68,43 @@ type indexID struct {
 // one (chunk ids only grow: the table is AUTOINCREMENT).
 func indexIDs(ctx context.Context, q store.Querier) error {
 	for {
-		var after int64
-		err := q.QueryRowContext(ctx, `SELECT coalesce(max(key) >> 16, 0) FROM drift_capture_ids`).Scan(&after)
-		if err != nil {
-			return fmt.Errorf("index captured request ids: %w", err)
+		more, err := indexStep(ctx, q)
+		if err != nil || !more {
+			return err
 		}
-		ids, n, err := unindexedIDs(ctx, q, after)
-		if err != nil {
-			return fmt.Errorf("index captured request ids: %w", err)
-		}
-		if err := insertIDs(ctx, q, ids); err != nil {
-			return fmt.Errorf("index captured request ids: %w", err)
-		}
-		if n < chunksPerIndexStep {
-			return nil
+	}
+}
+
+// indexStep indexes the ids of up to chunksPerIndexStep chunks; more says
+// whether chunks may be left.
+func indexStep(ctx context.Context, q store.Querier) (more bool, err error) {
+	var after int64
+	if err := q.QueryRowContext(ctx, `SELECT coalesce(max(key) >> 16, 0) FROM drift_capture_ids`).Scan(&after); err != nil {
+		return false, fmt.Errorf("index captured request ids: %w", err)
+	}
+	ids, n, err := unindexedIDs(ctx, q, after)
+	if err != nil {
+		return false, fmt.Errorf("index captured request ids: %w", err)
+	}
+	if err := insertIDs(ctx, q, ids); err != nil {
+		return false, fmt.Errorf("index captured request ids: %w", err)
+	}
+	return n == chunksPerIndexStep, nil
+}
+
+// indexIDsInSteps is indexIDs with each step in a transaction of its own,
+// so that a long backlog does not hold the state file from the capture
+// writer (and every other writer) until it is done.
+func indexIDsInSteps(ctx context.Context, db *store.DB) error {
+	for {
+		var more bool
+		err := db.Tx(ctx, func(tx *sql.Tx) error {
+			var err error
+			more, err = indexStep(ctx, tx)
+			return err
+		})
+		if err != nil || !more {
+			return err
 		}
 	}
 }
