@@ -25,11 +25,11 @@ import (
 // caller decodes body with encoding/json instead.
 func decodeV2Envelope(body []byte, req *v2Request) bool {
 	ok := true
-	valid := objectMembers(body, func(key string, raw []byte) {
+	valid := objectMembers(body, func(key, raw []byte) {
 		if !ok {
 			return
 		}
-		switch key {
+		switch string(key) {
 		case "id":
 			req.ID, ok = plainString(raw)
 		case "inputs":
@@ -40,7 +40,7 @@ func decodeV2Envelope(body []byte, req *v2Request) bool {
 			ok = !isNull(raw)
 			req.Params = json.RawMessage(raw)
 		default:
-			ok = !foldsTo(key, "id", "inputs", "outputs", "parameters")
+			ok = !foldsTo(string(key), "id", "inputs", "outputs", "parameters")
 		}
 	})
 	return valid && ok
@@ -52,11 +52,11 @@ func v2Inputs(raw []byte) ([]v2Input, bool) {
 	ok := arrayElements(raw, func(elem []byte) bool {
 		var in v2Input
 		good := true
-		valid := objectMembers(elem, func(key string, raw []byte) {
+		valid := objectMembers(elem, func(key, raw []byte) {
 			if !good {
 				return
 			}
-			switch key {
+			switch string(key) {
 			case "name":
 				in.Name, good = plainString(raw)
 			case "datatype":
@@ -67,7 +67,7 @@ func v2Inputs(raw []byte) ([]v2Input, bool) {
 				good = !isNull(raw)
 				in.Data = json.RawMessage(raw)
 			default:
-				good = !foldsTo(key, "name", "datatype", "shape", "data")
+				good = !foldsTo(string(key), "name", "datatype", "shape", "data")
 			}
 		})
 		ins = append(ins, in)
@@ -82,14 +82,14 @@ func v2Outputs(raw []byte) ([]v2OutputWant, bool) {
 	ok := arrayElements(raw, func(elem []byte) bool {
 		var o v2OutputWant
 		good := true
-		valid := objectMembers(elem, func(key string, raw []byte) {
+		valid := objectMembers(elem, func(key, raw []byte) {
 			if !good {
 				return
 			}
-			if key == "name" {
+			if string(key) == "name" {
 				o.Name, good = plainString(raw)
 			} else {
-				good = !foldsTo(key, "name")
+				good = !foldsTo(string(key), "name")
 			}
 		})
 		outs = append(outs, o)
@@ -143,9 +143,9 @@ func foldsTo(key string, names ...string) bool {
 func rawObject(b []byte) (map[string]json.RawMessage, bool) {
 	m := map[string]json.RawMessage{}
 	good := true
-	ok := objectMembers(b, func(key string, raw []byte) {
-		good = good && utf8.ValidString(key)
-		m[key] = raw
+	ok := objectMembers(b, func(key, raw []byte) {
+		good = good && utf8.Valid(key)
+		m[string(key)] = raw
 	})
 	return m, ok && good
 }

@@ -9,7 +9,10 @@ package serving
 // JSON object b (keys with escapes are unescaped by encoding/json's rules
 // only in the fallback: here such a key is reported as not ok). It returns
 // false when b is not one valid JSON object.
-func objectMembers(b []byte, fn func(key string, raw []byte)) bool {
+//
+// The key is a slice of b, not a string: a string handed to a function
+// value would be allocated for every member of every request.
+func objectMembers(b []byte, fn func(key, raw []byte)) bool {
 	i := skipSpace(b, 0)
 	if i >= len(b) || b[i] != '{' {
 		return false
@@ -36,7 +39,7 @@ func objectMembers(b []byte, fn func(key string, raw []byte)) bool {
 		if i = skipValue(b, i, 0); i < 0 {
 			return false
 		}
-		fn(string(key), b[start:i])
+		fn(key, b[start:i])
 		i = skipSpace(b, i)
 		if i >= len(b) {
 			return false

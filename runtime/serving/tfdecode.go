@@ -19,8 +19,8 @@ type tfRequest struct {
 // decodeTF reads a predict body into named tensors.
 func (v *version) decodeTF(body []byte) (map[string]Tensor, bool, error) {
 	var req tfRequest
-	ok := objectMembers(body, func(key string, raw []byte) {
-		switch key {
+	ok := objectMembers(body, func(key, raw []byte) {
+		switch string(key) {
 		case "instances":
 			req.Instances = raw
 		case "inputs":
@@ -29,11 +29,14 @@ func (v *version) decodeTF(body []byte) (map[string]Tensor, bool, error) {
 	})
 	if !ok {
 		// Invalid JSON, or a key with escapes: encoding/json decides, and
-		// says where the JSON breaks.
-		req = tfRequest{}
-		if err := json.Unmarshal(body, &req); err != nil {
+		// says where the JSON breaks. (Into a variable of its own: one
+		// whose address goes to encoding/json lives on the heap, and req
+		// need not.)
+		var slow tfRequest
+		if err := json.Unmarshal(body, &slow); err != nil {
 			return nil, false, badInput("malformed JSON: %v", jsonErr(err, body))
 		}
+		req = slow
 	}
 	switch {
 	case req.Instances != nil && req.Inputs != nil:

@@ -23,14 +23,18 @@ func parseTFPath(rest string) (tfPath, error) {
 	if r, ok := strings.CutSuffix(rest, "/metadata"); ok {
 		rest, p.metadata = r, true
 	}
-	parts := strings.Split(rest, "/")
-	p.name = parts[0]
+	// name, name/versions/v or name/labels/l, cut by hand: strings.Split
+	// would allocate on every request.
+	name, sub, nested := strings.Cut(rest, "/")
+	kind, val, three := strings.Cut(sub, "/")
+	three = three && !strings.Contains(val, "/") // exactly three parts
+	p.name = name
 	switch {
-	case len(parts) == 1:
-	case len(parts) == 3 && parts[1] == "versions":
-		p.version = parts[2]
-	case len(parts) == 3 && parts[1] == "labels":
-		p.alias = parts[2]
+	case !nested:
+	case three && kind == "versions":
+		p.version = val
+	case three && kind == "labels":
+		p.alias = val
 	default:
 		return p, errorf(http.StatusNotFound, "no route /v1/models/%s: want /v1/models/{name}[/versions/{v}|/labels/{label}][:predict|/metadata]", rest)
 	}
