@@ -64,7 +64,7 @@ type CaptureOptions struct {
 	// full, new rows are dropped and counted. Default 16384.
 	Buffer int
 	// Batch is how many rows one insert transaction writes, as one chunk
-	// per endpoint version among them. Default 128, at most 65535.
+	// per endpoint version among them. Default 512, at most 65535.
 	Batch int
 	// Flush is the longest a row waits for a batch to fill. Default 250ms.
 	Flush time.Duration
@@ -105,7 +105,7 @@ func NewCapture(db *store.DB, opt CaptureOptions) *Capture {
 		opt.Buffer = 16384
 	}
 	if opt.Batch <= 0 {
-		opt.Batch = 128
+		opt.Batch = 512
 	}
 	opt.Batch = min(opt.Batch, maxChunkRows)
 	if opt.Flush <= 0 {
