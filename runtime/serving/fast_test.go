@@ -1,11 +1,15 @@
 package serving
 
 import (
+	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 )
 
 // A body sent in chunks has no Content-Length to refuse it by: the data
@@ -61,5 +65,39 @@ func TestMountedHandlerReadsBodiesPastTheDataPlanesLimit(t *testing.T) {
 	}
 	if r := ts.post(t, "/get-online-features", body); r.code != http.StatusRequestEntityTooLarge {
 		t.Errorf("the same body to a data plane route: %d %s, want 413", r.code, r.raw)
+	}
+}
+
+// Close stops a Serve however early it comes: before Serve runs, while it
+// starts, or once it accepts.
+func TestCloseStopsAServeJustStarted(t *testing.T) {
+	if ortErr != nil {
+		t.Skipf("onnx runtime unavailable: %v", ortErr)
+	}
+	for i := range 100 {
+		s, err := New(Options{ORTLibrary: ortLib})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- s.Serve(ln) }()
+		if i%2 == 1 {
+			runtime.Gosched() // let Serve get further
+		}
+		if err := s.Close(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("serve: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("round %d: Serve still running 10s after Close returned", i)
+		}
 	}
 }

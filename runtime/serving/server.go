@@ -69,6 +69,7 @@ type Server struct {
 	endpoints atomic.Pointer[map[string]*endpoint]
 	retiring  sync.WaitGroup
 	closed    atomic.Bool
+	listeners []*connListener                // Serve's, closed by Close; mu guards it
 	online    atomic.Pointer[OnlineFeatures] // the Feast route's reader
 	feedback  atomic.Pointer[FeedbackSink]   // POST /v1/feedback's sink
 	ids       *requestIDs
@@ -119,11 +120,18 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // HTTP/2's preface go to the gRPC service's own transport, the rest to
 // fasthttp (see demux.go and fast.go).
 func (s *Server) Serve(ln net.Listener) error {
+	httpL := newConnListener(ln) // closing it (Shutdown does) closes ln
+	// Close closes the listener too: fasthttp's Shutdown does nothing to
+	// a Serve that has not reached its Accept yet, which would then serve
+	// on after Close returned.
+	s.mu.Lock()
 	if s.closed.Load() {
-		ln.Close()
+		s.mu.Unlock()
+		httpL.Close()
 		return nil
 	}
-	httpL := newConnListener(ln) // closing it (Shutdown does) closes ln
+	s.listeners = append(s.listeners, httpL)
+	s.mu.Unlock()
 	grpcL := newConnListener(nil)
 	grpcL.addr = ln.Addr()
 	go s.grpc.Serve(grpcL)
@@ -202,11 +210,15 @@ func (s *Server) Remove(ctx context.Context, name string) error {
 // their sessions.
 func (s *Server) Close(ctx context.Context) error {
 	s.mu.Lock()
-	s.closed.Store(true) // under mu: no endpoint is created after this
+	s.closed.Store(true) // under mu: no endpoint or Serve starts after this
+	listeners := s.listeners
 	s.mu.Unlock()
 	shutCtx, cancel := context.WithTimeoutCause(ctx, 30*time.Second, errors.New("serving: shutdown took longer than 30s"))
 	defer cancel()
 	err := s.fast.ShutdownWithContext(shutCtx)
+	for _, l := range listeners {
+		l.Close() // a no-op unless Serve had not reached Accept
+	}
 	if err != nil {
 		// Requests still waiting for a batch see their clients hang up
 		// and return.
