@@ -318,3 +318,34 @@ func BenchmarkFeedbackIndex(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCaptureWindow is a drift check's read of its window: 200,000
+// captured rows (three numbers, a category, two outputs) into a Frame.
+func BenchmarkCaptureWindow(b *testing.B) {
+	const n = 200_000
+	db := openStoreB(b)
+	c := NewCapture(db, CaptureOptions{Buffer: n})
+	at := time.Now().Add(-time.Minute)
+	rows := make([]Row, n)
+	for i := range rows {
+		f := float64(i)
+		rows[i] = Row{Endpoint: "fraud", RequestID: fmt.Sprintf("0123456789abcdef-%012x", i), Version: 1, Time: at,
+			Numeric:    map[string]float64{"amount": f / 7, "hour_of_day": float64(i % 24), "total_purchases": f},
+			Category:   map[string]string{"channel": []string{"web", "app", "store"}[i%3]},
+			Prediction: []float64{f / n, 1 - f/n}}
+	}
+	c.Capture(rows)
+	if err := c.Close(context.Background()); err != nil || c.Written() != n {
+		b.Fatalf("wrote %d of %d rows: %v", c.Written(), n, err)
+	}
+	q := WindowQuery{Endpoint: "fraud", Version: 1, From: at.Add(-time.Hour), To: at.Add(time.Hour),
+		Numerical: []string{"amount", "hour_of_day", "total_purchases"}, Categorical: []string{"channel"}, Outputs: 2}
+	b.ResetTimer()
+	for b.Loop() {
+		f, err := Window(context.Background(), db, q)
+		if err != nil || f.N != n {
+			b.Fatalf("window of %d rows: %v", f.N, err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/row")
+}
