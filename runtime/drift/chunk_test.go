@@ -181,7 +181,8 @@ func FuzzDecodeChunk(f *testing.F) {
 }
 
 // TestWindowNamesACorruptChunk: a chunk that does not decode fails the
-// window with an error naming it, not the process.
+// window with an error naming it, not the process, and feedback for the
+// requests captured after it still finds them.
 func TestWindowNamesACorruptChunk(t *testing.T) {
 	db := openStore(t)
 	ctx := context.Background()
@@ -193,6 +194,14 @@ func TestWindowNamesACorruptChunk(t *testing.T) {
 	_, err = Window(ctx, db, WindowQuery{Endpoint: "fraud", Version: 1, From: t0.Add(-time.Hour), To: t0, Numerical: []string{"amount"}})
 	if !errors.Is(err, errCorruptChunk) || !strings.Contains(err.Error(), "decode capture chunk 41 of fraud v1: corrupt capture chunk: at byte") {
 		t.Errorf("err = %v", err)
+	}
+	c := newCapture(t, db, CaptureOptions{Now: func() time.Time { return t0 }})
+	c.Capture([]Row{{Endpoint: "fraud", RequestID: "after", Version: 1, Time: t0.Add(-time.Minute)}})
+	if err := c.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := AddFeedback(ctx, db, "fraud", "after", 1, t0); err != nil {
+		t.Errorf("feedback after a corrupt chunk: %v", err)
 	}
 }
 

@@ -46,11 +46,9 @@ func captured(ctx context.Context, q store.Querier, endpoint, requestID string) 
 		if err := rows.Scan(&id, &first, &body); err != nil {
 			return false, err
 		}
-		c, err := readChunk(body, first)
-		if err != nil {
-			return false, fmt.Errorf("decode capture chunk %d: %w", id, err)
-		}
-		if slices.Contains(c.ids, requestID) {
+		// A chunk that does not decode cannot confirm the id; the window
+		// that reads it reports it, and feedback for other ids goes on.
+		if c, err := readChunk(body, first); err == nil && slices.Contains(c.ids, requestID) {
 			return true, nil
 		}
 	}
@@ -130,10 +128,14 @@ func unindexedIDs(ctx context.Context, q store.Querier, after int64) (ids []inde
 		} else {
 			_, c, err = decodeHead(body)
 		}
-		if err != nil {
-			return nil, 0, fmt.Errorf("decode capture chunk %d: %w", id, err)
-		}
 		key := id << 16
+		if err != nil || c.rows() == 0 {
+			// Nothing to index, but indexing must get past it: a
+			// corrupt chunk (Window names it) must not stop feedback for
+			// every chunk after it.
+			ids = append(ids, indexID{key: key})
+			continue
+		}
 		for i, rid := range c.ids {
 			// A request's rows are usually next to each other: one
 			// entry for them.
@@ -142,10 +144,6 @@ func unindexedIDs(ctx context.Context, q store.Querier, after int64) (ids []inde
 			}
 			ids = append(ids, indexID{id: rid, key: key})
 			key++
-		}
-		if c.rows() == 0 {
-			// An empty chunk still marks where indexing reached.
-			ids = append(ids, indexID{key: key})
 		}
 	}
 	if err := rows.Err(); err != nil {
