@@ -212,3 +212,28 @@ func TestFeedbackRecordsLabelsOfServedRequests(t *testing.T) {
 		t.Errorf("sink holds %v, want reg/a = 1", sk.labels)
 	}
 }
+
+// TestCapturedStringsOutliveTheRequestBody: a v2 BYTES input sent as a
+// number is kept as its text; the captured row must hold its own copy,
+// not the pooled request body's bytes, which the next request overwrites.
+func TestCapturedStringsOutliveTheRequestBody(t *testing.T) {
+	rec := &recorder{}
+	cfg := Config{Endpoint: "types", Version: 1, Path: model("types.onnx"), Capture: rec, CaptureRate: 1}
+	ts := newServer(t)
+	ts.deploy(t, cfg)
+	body := func(tag string) string {
+		return `{"inputs":[{"name":"x","shape":[1,2],"datatype":"FP64","data":[1,2]},{"name":"n","shape":[1,1],"datatype":"INT64","data":[3]},` +
+			`{"name":"tag","shape":[1,1],"datatype":"BYTES","data":[` + tag + `]}]}`
+	}
+	for i, tag := range []string{"7", "9", "5"} {
+		if r := ts.sendWithID(t, "/v2/models/types/infer", body(tag), fmt.Sprint("req-", i)); r.code != 200 {
+			t.Fatalf("%d %s", r.code, r.raw)
+		}
+	}
+	got := rec.byID()
+	for i, want := range []string{"7", "9", "5"} {
+		if rows := got[fmt.Sprint("req-", i)]; len(rows) != 1 || rows[0].Category["tag"] != want {
+			t.Errorf("request %d captured %+v, want tag %q", i, rows, want)
+		}
+	}
+}

@@ -167,8 +167,8 @@ func (p *arrayParser) scalar() error {
 	for p.i < len(p.b) && !delimiter[p.b[p.i]] {
 		p.i++
 	}
-	// The token is only read while p.b is unchanged; strconv copies it into
-	// any error it returns.
+	// The token is only read while p.b is unchanged (strconv copies it into
+	// any error it returns), except as a string tensor's text, copied below.
 	tok := unsafe.String(&p.b[start], p.i-start)
 	switch {
 	case tok == "true" || tok == "false" || tok == "null":
@@ -179,7 +179,9 @@ func (p *arrayParser) scalar() error {
 	switch p.dt {
 	case String:
 		if p.keyText {
-			p.t.Str = append(p.t.Str, tok)
+			// A copy: the tensor outlives the pooled body it was parsed
+			// from when its rows are captured for drift.
+			p.t.Str = append(p.t.Str, strings.Clone(tok))
 			return nil
 		}
 		return p.errf("%s is a number; input is a string tensor (send %q)", tok, tok)
