@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -182,5 +183,24 @@ func TestFeedbackIndexesEveryChunkWrittenSinceTheLast(t *testing.T) {
 	db.QueryRowContext(ctx, `SELECT count(*) FROM drift_capture_chunks`).Scan(&chunks)
 	if entries != chunks || chunks != 2*chunksPerIndexStep+50 {
 		t.Errorf("%d index entries for %d chunks of one row", entries, chunks)
+	}
+}
+
+// TestWindowOfAnUnmigratedStateSaysHowToMigrate: a read-only command on a
+// state file whose drift tables predate chunks is told what migrates them.
+func TestWindowOfAnUnmigratedStateSaysHowToMigrate(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx, "drift", migrations[:2]); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Window(ctx, db, WindowQuery{Endpoint: "fraud", Version: 1, From: t0.Add(-time.Hour), To: t0})
+	if err == nil || !strings.Contains(err.Error(), "read captures of fraud: the state file has no capture chunks yet") ||
+		!strings.Contains(err.Error(), "run sluice serve, sluice daemon or sluice feedback once to migrate them") {
+		t.Errorf("err = %v", err)
 	}
 }

@@ -113,6 +113,12 @@ func eachChunk(ctx context.Context, q store.Querier, w WindowQuery, fn func(*chu
 	rows, err := q.QueryContext(ctx, `SELECT id, first_at, body FROM drift_capture_chunks
 		WHERE endpoint = ? AND version = ? AND last_at >= ? AND first_at < ? ORDER BY first_at, id`,
 		w.Endpoint, w.Version, w.From.UnixNano(), w.To.UnixNano())
+	if isNoTable(err) {
+		// Read-only commands do not migrate: a state file whose drift
+		// tables a sluice before chunks made is migrated by the next
+		// serve, daemon or feedback.
+		return fmt.Errorf("read captures of %s: the state file has no capture chunks yet (drift tables never created, or made by an older sluice: run sluice serve, sluice daemon or sluice feedback once to migrate them): %w", w.Endpoint, err)
+	}
 	if err != nil {
 		return fmt.Errorf("read captures of %s: %w", w.Endpoint, err)
 	}
