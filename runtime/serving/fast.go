@@ -125,7 +125,7 @@ func (s *Server) serveAdapted(ctx *fasthttp.RequestCtx) {
 			writeErrorTo(&fastExchange{ctx: ctx}, tooLarge(limit))
 			return
 		}
-		buf, err := readLimited(http.MaxBytesReader(nil, io.NopCloser(stream), limit))
+		buf, err := readStream(stream, int64(ctx.Request.Header.ContentLength()), limit)
 		if err != nil {
 			closeUnread(ctx)
 			writeErrorTo(&fastExchange{ctx: ctx}, err)
@@ -178,17 +178,34 @@ func (x *fastExchange) readBody(limit int64) (*bytes.Buffer, error) {
 		closeUnread(x.ctx)
 		return nil, tooLarge(limit)
 	}
-	buf := bufPool.Get().(*bytes.Buffer)
-	buf.Reset()
-	if n >= 0 || x.ctx.RequestBodyStream() == nil {
-		buf.Write(x.ctx.Request.Body()) // Content-Length bounds it
+	stream := x.ctx.RequestBodyStream()
+	if stream == nil { // no body
+		buf := bufPool.Get().(*bytes.Buffer)
+		buf.Reset()
+		buf.Write(x.ctx.Request.Body())
 		return buf, nil
 	}
-	bufPool.Put(buf)
-	// Chunked: read no more than the limit.
-	buf, err := readLimited(http.MaxBytesReader(nil, io.NopCloser(x.ctx.RequestBodyStream()), limit))
+	buf, err := readStream(stream, n, limit)
 	if err != nil {
 		closeUnread(x.ctx)
+	}
+	return buf, err
+}
+
+// readStream reads a streamed body of n bytes (-1: chunked, read no more
+// than limit) into a pooled buffer. Not Request.Body: a body cut short
+// would read as the text of its error.
+func readStream(stream io.Reader, n, limit int64) (*bytes.Buffer, error) {
+	if n < 0 {
+		stream = http.MaxBytesReader(nil, io.NopCloser(stream), limit)
+	}
+	buf, err := readLimited(stream)
+	if err == nil && n >= 0 && int64(buf.Len()) < n {
+		// fasthttp's stream ends without an error when the connection
+		// does before Content-Length's bytes came.
+		err = errorf(http.StatusBadRequest, "read request body: %v after %d of %d bytes", io.ErrUnexpectedEOF, buf.Len(), n)
+		putBody(buf)
+		buf = nil
 	}
 	return buf, err
 }

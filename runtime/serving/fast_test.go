@@ -3,6 +3,7 @@ package serving
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -98,6 +99,28 @@ func TestCloseStopsAServeJustStarted(t *testing.T) {
 			}
 		case <-time.After(10 * time.Second):
 			t.Fatalf("round %d: Serve still running 10s after Close returned", i)
+		}
+	}
+}
+
+// A body cut short by its client answers 400 naming the read that failed,
+// not a parse of what came, on the inference routes and the rest alike.
+func TestBodyCutShortAnswers400(t *testing.T) {
+	ts := newServer(t)
+	ts.deploy(t, regressor(1))
+	for _, path := range []string{"/v1/models/reg:predict", "/get-online-features"} {
+		conn, err := net.Dial("tcp", strings.TrimPrefix(ts.url, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := `{"instances":[[1,2,3,4]]}` + strings.Repeat(" ", 9000) // past what comes read with the headers
+		fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s", path, len(body)+1000, body)
+		conn.(*net.TCPConn).CloseWrite()
+		conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		raw, _ := io.ReadAll(conn)
+		conn.Close()
+		if !strings.HasPrefix(string(raw), "HTTP/1.1 400") || !strings.Contains(string(raw), "read request body") {
+			t.Errorf("POST %s, a body 1,000 bytes short of its Content-Length: %q", path, raw)
 		}
 	}
 }
