@@ -124,3 +124,31 @@ func TestBodyCutShortAnswers400(t *testing.T) {
 		}
 	}
 }
+
+// Headers past 16 KiB answer 431 in the protocols' error shape; the
+// connection's next client is served.
+func TestHeadersPast16KiBAnswer431(t *testing.T) {
+	ts := newServer(t)
+	ts.deploy(t, regressor(1))
+	req, err := http.NewRequest("POST", ts.url+"/v1/models/reg:predict", strings.NewReader(`{"instances":[[1,2,3,4]]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-Padding", strings.Repeat("p", 17<<10))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge || !strings.Contains(string(raw), `"error"`) {
+		t.Errorf("17 KiB of headers: %d %s", resp.StatusCode, raw)
+	}
+	req.Header.Set("X-Padding", strings.Repeat("p", 8<<10))
+	req.Body = io.NopCloser(strings.NewReader(`{"instances":[[1,2,3,4]]}`))
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusOK {
+		t.Errorf("8 KiB of headers: %v %v", err, resp)
+	} else {
+		resp.Body.Close()
+	}
+}
