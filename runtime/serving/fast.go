@@ -257,7 +257,13 @@ func (l fastLogger) Printf(format string, args ...any) {
 	l.log.Warn(fmt.Sprintf(format, args...))
 }
 
-// adaptedHandler is the net/http mux as a fasthttp handler.
-func adaptedHandler(h http.Handler) fasthttp.RequestHandler {
-	return fasthttpadaptor.NewFastHTTPHandler(h)
+// adaptedHandler is the net/http mux as a fasthttp handler. Its requests
+// carry base as their context, not fasthttp's RequestCtx: that one's Done
+// is read unsynchronised with the server's Shutdown, which the race
+// detector caught as a Feast read's query watcher outlived its request
+// during a SIGTERM, and it would end only at shutdown anyway.
+func adaptedHandler(base context.Context, h http.Handler) fasthttp.RequestHandler {
+	return fasthttpadaptor.NewFastHTTPHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r.WithContext(base))
+	}))
 }

@@ -152,3 +152,44 @@ func TestHeadersPast16KiBAnswer431(t *testing.T) {
 		resp.Body.Close()
 	}
 }
+
+// A request to a mounted handler (the daemon's API) that is still running
+// when Close gives up draining sees its context end, and nothing it left
+// watching that context races with the shutdown.
+func TestCloseEndsTheContextOfAMountedRequestItCuts(t *testing.T) {
+	ts := newServer(t)
+	started, ended := make(chan struct{}), make(chan error, 1)
+	ts.Mount(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		go func() { // as database/sql watches a query's context
+			for ctx.Err() == nil {
+				time.Sleep(time.Millisecond)
+			}
+		}()
+		close(started)
+		<-ctx.Done()
+		ended <- ctx.Err()
+	}), "/api/")
+	answered := make(chan struct{})
+	go func() {
+		defer close(answered)
+		if resp, err := http.Post(ts.url+"/api/sync", "application/json", strings.NewReader("{}")); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	defer func() { <-answered }()
+	<-started
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if err := ts.Close(ctx); err == nil {
+		t.Error("Close drained a request that never returns")
+	}
+	select {
+	case err := <-ended:
+		if err == nil {
+			t.Error("the cut request's context ended without an error")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the mounted request's context did not end when Close cut it")
+	}
+}

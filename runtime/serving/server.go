@@ -60,7 +60,11 @@ type Server struct {
 	// net/http mux behind it, for every route but inference.
 	fast    *fasthttp.Server
 	adapted fasthttp.RequestHandler
-	grpc    *grpc.Server
+	// base is the context of the requests behind adapted; cut ends it
+	// when Close stops waiting for them.
+	base context.Context
+	cut  context.CancelFunc
+	grpc *grpc.Server
 	// hangups watches the connections of requests waiting for a batch.
 	hangups hangups
 
@@ -106,7 +110,8 @@ func New(opts Options) (*Server, error) {
 	s.endpoints.Store(&map[string]*endpoint{})
 	s.grpc = s.newGRPC()
 	s.handler = withGRPC(s.grpc, front{mount: &s.mount, next: s.routes()})
-	s.adapted = adaptedHandler(front{mount: &s.mount, next: s.routes()})
+	s.base, s.cut = context.WithCancel(context.Background())
+	s.adapted = adaptedHandler(s.base, front{mount: &s.mount, next: s.routes()})
 	s.fast = s.newFast()
 	return s, nil
 }
@@ -216,6 +221,7 @@ func (s *Server) Close(ctx context.Context) error {
 	shutCtx, cancel := context.WithTimeoutCause(ctx, 30*time.Second, errors.New("serving: shutdown took longer than 30s"))
 	defer cancel()
 	err := s.fast.ShutdownWithContext(shutCtx)
+	s.cut()
 	for _, l := range listeners {
 		l.Close() // a no-op unless Serve had not reached Accept
 	}
