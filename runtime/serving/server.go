@@ -29,9 +29,10 @@ type Options struct {
 	// MaxBodyBytes bounds a request body; larger ones answer 413.
 	// Default 16 MiB.
 	MaxBodyBytes int64
-	// Server timeouts of the listener: reading a request (default 30s) and
-	// its headers (10s), writing a response (30s), an idle keep-alive
-	// connection (120s).
+	// Server timeouts of the listener: reading a request from its first
+	// byte to the end of its body (default 30s), a new connection's first
+	// bytes, which tell HTTP/1.1 from gRPC (10s), writing a response
+	// (30s), an idle keep-alive connection (120s).
 	ReadTimeout, ReadHeaderTimeout, WriteTimeout, IdleTimeout time.Duration
 	// Logger receives deploys, swaps and failures; nil discards them.
 	Logger *slog.Logger
