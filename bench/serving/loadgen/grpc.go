@@ -6,10 +6,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
-	"slices"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc"
@@ -65,60 +61,12 @@ func runGRPC(addr string, req []byte, n int, warmup, duration time.Duration) (re
 		defer c.Close()
 		conns[i] = c
 	}
-	// Calls run under no deadline, so none is cut off as the run ends (gRPC
-	// would report its own DeadlineExceeded a moment before ctx says done);
-	// each client stops after the end.
-	ctx := context.Background()
-	cpu0 := cpuTime()
-	var total atomic.Int64
-	measureFrom := time.Now().Add(warmup)
-	end := measureFrom.Add(duration)
-	var mu sync.Mutex
-	var all []time.Duration
-	errors := 0
-	var firstErr atomic.Pointer[error]
-	defer func() {
-		if e := firstErr.Load(); e != nil {
-			fmt.Fprintln(os.Stderr, "loadgen: first grpc error:", *e)
+	// Calls run under no deadline (see closedLoop); each worker has its
+	// own connection.
+	return closedLoop(n, warmup, duration, func(w int) func() error {
+		var resp []byte
+		return func() error {
+			return conns[w].Invoke(context.Background(), "/inference.GRPCInferenceService/ModelInfer", &req, &resp)
 		}
-	}()
-	var wg sync.WaitGroup
-	for _, c := range conns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var lat []time.Duration
-			errs := 0
-			var resp []byte
-			for {
-				t0 := time.Now()
-				if !t0.Before(end) {
-					break
-				}
-				err := c.Invoke(ctx, "/inference.GRPCInferenceService/ModelInfer", &req, &resp)
-				t1 := time.Now()
-				if err == nil {
-					total.Add(1)
-				}
-				if t0.Before(measureFrom) || t1.After(end) {
-					continue
-				}
-				if err == nil {
-					lat = append(lat, t1.Sub(t0))
-				} else {
-					if errs == 0 {
-						firstErr.CompareAndSwap(nil, &err)
-					}
-					errs++
-				}
-			}
-			mu.Lock()
-			all = append(all, lat...)
-			errors += errs
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	slices.Sort(all)
-	return result{rps: float64(len(all)) / duration.Seconds(), latencies: all, errors: errors, total: total.Load(), cpu: cpuTime() - cpu0}, nil
+	}), nil
 }

@@ -16,18 +16,14 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"flag"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -139,60 +135,26 @@ func run(url string, body []byte, n int, warmup, duration time.Duration) result 
 	tr := &http.Transport{MaxIdleConns: n, MaxIdleConnsPerHost: n, DisableCompression: true}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
-	ctx, cancel := context.WithTimeout(context.Background(), warmup+duration)
-	defer cancel()
-	start := time.Now()
-	cpu0 := cpuTime()
-	measureFrom := start.Add(warmup)
-	var mu sync.Mutex
-	var all []time.Duration
-	errors := 0
-	var total atomic.Int64
-	var wg sync.WaitGroup
-	for range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var lat []time.Duration
-			errs := 0
-			for ctx.Err() == nil {
-				t0 := time.Now()
-				ok := post(ctx, client, url, body)
-				t1 := time.Now()
-				if ok {
-					total.Add(1)
-				}
-				if t0.Before(measureFrom) || ctx.Err() != nil {
-					continue
-				}
-				if ok {
-					lat = append(lat, t1.Sub(t0))
-				} else {
-					errs++
-				}
-			}
-			mu.Lock()
-			all = append(all, lat...)
-			errors += errs
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	slices.Sort(all)
-	return result{rps: float64(len(all)) / duration.Seconds(), latencies: all, errors: errors, total: total.Load(), cpu: cpuTime() - cpu0}
+	return closedLoop(n, warmup, duration, func(int) func() error {
+		return func() error { return post(client, url, body) }
+	})
 }
 
-func post(ctx context.Context, c *http.Client, url string, body []byte) bool {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+func post(c *http.Client, url string, body []byte) error {
+	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
-		return false
+		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := c.Do(req)
 	if err != nil {
-		return false
+		return err
 	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	return resp.StatusCode == http.StatusOK
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 200))
+		return fmt.Errorf("HTTP %d: %s", resp.StatusCode, msg)
+	}
+	_, err = io.Copy(io.Discard, resp.Body)
+	return err
 }
