@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -65,12 +64,7 @@ func slowModelRepo(t *testing.T) *testgit.Repo {
 		t.Fatalf("build gen-testmodels: %v\n%s", err, out)
 	}
 	r := testgit.New(t)
-	var b strings.Builder
-	b.WriteString("user_id,ts,amount,big\n")
-	for i := range 200 {
-		fmt.Fprintf(&b, "%d,2026-11-%02dT00:00:00Z,%d,%d\n", i%20, 1+i%28, i%97, i%97/50)
-	}
-	r.Write("data/tx.csv", b.String())
+	writeTransactions(r)
 	train := fmt.Sprintf("'%s' -mlp %s -repeat %d -o \"$SLUICE_OUTPUT/model.onnx\"", gen, slowSizes, slowRepeat)
 	r.Write("specs/main.cue", fmt.Sprintf(loadSpec, train))
 	r.Commit("serve a slow model with a bounded queue")

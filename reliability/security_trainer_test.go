@@ -11,16 +11,22 @@ import (
 	"sluice/internal/testgit"
 )
 
-// commandRepo is a repository whose one experiment runs command.
-func commandRepo(t *testing.T, command, timeout string) *testgit.Repo {
-	t.Helper()
-	r := testgit.New(t)
+// writeTransactions writes data/tx.csv: 200 transactions of 20 users over
+// November, with an amount and a 0/1 label "big", for a command trainer.
+func writeTransactions(r *testgit.Repo) {
 	var b strings.Builder
 	b.WriteString("user_id,ts,amount,big\n")
 	for i := range 200 {
 		fmt.Fprintf(&b, "%d,2026-11-%02dT00:00:00Z,%d,%d\n", i%20, 1+i%28, i%97, i%97/50)
 	}
 	r.Write("data/tx.csv", b.String())
+}
+
+// commandRepo is a repository whose one experiment runs command.
+func commandRepo(t *testing.T, command, timeout string) *testgit.Repo {
+	t.Helper()
+	r := testgit.New(t)
+	writeTransactions(r)
 	r.Write("specs/main.cue", fmt.Sprintf(`package sluice
 
 sources: tx: {path: "data/tx.csv", timestamp: "ts"}

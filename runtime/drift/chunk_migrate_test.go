@@ -22,14 +22,7 @@ func TestMigrationKeepsCapturedRowsAndTheirFeedback(t *testing.T) {
 	for _, how := range []string{"open", "lazy"} {
 		t.Run(how, func(t *testing.T) {
 			ctx := context.Background()
-			db, err := store.Open(ctx, filepath.Join(t.TempDir(), "state.db"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
-			if err := db.Migrate(ctx, "drift", migrations[:2]); err != nil {
-				t.Fatal(err)
-			}
+			db := preChunkState(t)
 			old := []Row{
 				{Endpoint: "fraud", RequestID: "a", Version: 2, Time: t0.Add(-30 * time.Minute), Numeric: map[string]float64{"amount": 10}, Category: map[string]string{"cat": "food"}, Prediction: []float64{0.9}},
 				{Endpoint: "fraud", RequestID: `q"\` + "\u2028", Version: 2, Time: t0.Add(-10 * time.Minute), Numeric: map[string]float64{"amount": math.Inf(1)}, Prediction: []float64{0.2}},
@@ -46,6 +39,7 @@ func TestMigrationKeepsCapturedRowsAndTheirFeedback(t *testing.T) {
 				t.Fatal(err)
 			}
 
+			var err error
 			if how == "open" {
 				_, err = Open(ctx, db)
 			} else {
@@ -190,17 +184,26 @@ func TestFeedbackIndexesEveryChunkWrittenSinceTheLast(t *testing.T) {
 // state file whose drift tables predate chunks is told what migrates them.
 func TestWindowOfAnUnmigratedStateSaysHowToMigrate(t *testing.T) {
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "state.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.Migrate(ctx, "drift", migrations[:2]); err != nil {
-		t.Fatal(err)
-	}
-	_, err = Window(ctx, db, WindowQuery{Endpoint: "fraud", Version: 1, From: t0.Add(-time.Hour), To: t0})
+	db := preChunkState(t)
+	_, err := Window(ctx, db, WindowQuery{Endpoint: "fraud", Version: 1, From: t0.Add(-time.Hour), To: t0})
 	if err == nil || !strings.Contains(err.Error(), "read captures of fraud: the state file has no capture chunks yet") ||
 		!strings.Contains(err.Error(), "run sluice serve, sluice daemon or sluice feedback once to migrate them") {
 		t.Errorf("err = %v", err)
 	}
+}
+
+// preChunkState is a state file whose drift tables stop at the migration
+// before capture chunks, closed with the test.
+func preChunkState(t *testing.T) *store.DB {
+	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Migrate(ctx, "drift", migrations[:2]); err != nil {
+		t.Fatal(err)
+	}
+	return db
 }
